@@ -1,0 +1,3 @@
+"""psytrial: run and analyse double-blind randomized trials of drug-assisted psychotherapy."""
+
+__version__ = "0.1.0"

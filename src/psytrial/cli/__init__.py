@@ -1,0 +1,1 @@
+"""The `psytrial` command line."""

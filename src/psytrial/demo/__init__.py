@@ -1,0 +1,1 @@
+"""The in-silico trial: plays a virtual cohort through the web layer's action functions."""

@@ -1,0 +1,1 @@
+"""Virtual cohorts from scenario files, and the vectorized power engine."""

@@ -1,0 +1,1 @@
+"""The Django project: models, action functions, views, the JSON API and exports."""
