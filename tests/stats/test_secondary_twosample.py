@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from psytrial.stats.twosample import (
@@ -157,3 +159,27 @@ def test_it_takes_differences_as_first_arm_minus_second() -> None:
     assert ab.hedges_g is not None and ba.hedges_g is not None
     assert ab.hedges_g.g == pytest.approx(-ba.hedges_g.g)
     assert ab.mann_whitney is not None and ab.mann_whitney.u == 9.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=st.lists(st.integers(0, 16), min_size=2, max_size=12),
+    y=st.lists(st.integers(0, 16), min_size=2, max_size=12),
+    shift=st.integers(-5, 5),
+    scale=st.integers(1, 4),
+)
+def test_it_is_antisymmetric_and_scale_free(
+    x: list[int], y: list[int], shift: int, scale: int
+) -> None:
+    xa, ya = np.array(x) / 4, np.array(y) / 4  # a 0-4 rating grid, many ties
+    ab, ba = compare_two_samples(ARMS, xa, ya), compare_two_samples(ARMS, ya, xa)
+    moved = compare_two_samples(ARMS, xa * scale + shift, ya * scale + shift)
+    assert ab.mann_whitney is not None and ba.mann_whitney is not None
+    assert ab.mann_whitney.u + ba.mann_whitney.u == len(x) * len(y)
+    assert ab.mann_whitney.p == ba.mann_whitney.p
+    if ab.hedges_g is not None:
+        assert ba.hedges_g is not None and moved.hedges_g is not None
+        assert ab.hedges_g.g == pytest.approx(-ba.hedges_g.g, abs=1e-12)
+        assert moved.hedges_g.g == pytest.approx(ab.hedges_g.g, rel=1e-9, abs=1e-12)
+    if ab.welch is not None:
+        assert ba.welch is not None and ab.welch.p == pytest.approx(ba.welch.p, rel=1e-12)
