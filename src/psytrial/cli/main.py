@@ -1,0 +1,34 @@
+"""The `psytrial` command: one typer app with a sub-app per area.
+
+Commands and their options are a contract other tools rely on (../shared/design.md); keep the
+names stable and the README's list in step with them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from psytrial.cli.errors import run_reporting_errors
+from psytrial.cli.protocol_cmd import protocol_app
+from psytrial.cli.randomization_cmd import randomization_app
+
+app = typer.Typer(
+    name="psytrial",
+    help="Run and analyse double-blind randomized trials of drug-assisted psychotherapy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(protocol_app, name="protocol")
+app.add_typer(randomization_app, name="randomization")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    sys.exit(run_reporting_errors(app, argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Accounts: log-in with lockout, session expiry, and per-user API tokens stored hashed."""

@@ -1,0 +1,89 @@
+"""Writing and verifying the audit trail.
+
+`record()` must run inside the action function's transaction, so the entry commits or rolls
+back with the change it describes. It locks the chain head, so appends are serialized and the
+chain has no forks, on SQLite (IMMEDIATE transactions) and PostgreSQL (row lock) alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from django.db import connection, transaction
+
+from psytrial.core.audit import GENESIS, ChainEntry, ChainReport, verify_chain
+from psytrial.web import clock
+from psytrial.web.audit.models import AuditEntry, ChainHead
+
+
+def _plain(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """JSON-normal form, so what is hashed equals what the database gives back."""
+    return json.loads(json.dumps(dict(values or {}), default=str, sort_keys=True))  # type: ignore[no-any-return]
+
+
+def record(
+    *,
+    actor: str,
+    action: str,
+    role: str = "",
+    study: str = "",
+    object_type: str = "",
+    object_id: str | int = "",
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record() must run inside the action's transaction")
+    head = _locked_head()
+    at = clock.now()
+    entry = ChainEntry(
+        seq=head.seq + 1, at=at, actor=actor, role=role, action=action, study=study,
+        object_type=object_type, object_id=str(object_id), old=_plain(old), new=_plain(new),
+        reason=reason, prev_hash=head.hash,
+    )
+    digest = entry.digest()
+    row = AuditEntry.objects.create(
+        seq=entry.seq, at=entry.at, actor=actor, role=role, action=action, study=study,
+        object_type=object_type, object_id=entry.object_id, old=entry.old, new=entry.new,
+        reason=reason, prev_hash=entry.prev_hash, hash=digest,
+    )
+    ChainHead.objects.filter(pk=1).update(seq=entry.seq, hash=digest)
+    return row
+
+
+def _locked_head() -> ChainHead:
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # a flushed test database; migrations create it in real ones
+        ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def _stored() -> Iterator[tuple[ChainEntry, str]]:
+    for row in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        yield row.chain_entry(), row.hash
+
+
+def verify() -> ChainReport:
+    """Recompute the whole chain; also check that the head matches the last entry."""
+    with transaction.atomic():
+        report = verify_chain(_stored())
+        head = ChainHead.objects.filter(pk=1).first() or ChainHead(seq=0, hash=GENESIS)
+    if report.ok and (head.seq != report.entries or head.hash != report.head):
+        return ChainReport(
+            False, report.entries, report.head, report.entries + 1,
+            f"the chain head says {head.seq} entries, but {report.entries} are stored "
+            "(entries were removed from the end)",
+        )
+    return report
+
+
+def head() -> tuple[int, str]:
+    row = ChainHead.objects.filter(pk=1).first()
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+__all__ = ["GENESIS", "head", "record", "verify"]

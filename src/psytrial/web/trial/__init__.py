@@ -1,0 +1,1 @@
+"""The trial app: studies, sites, memberships (who has which role where), participants."""

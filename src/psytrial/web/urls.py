@@ -1,0 +1,26 @@
+"""The URL map. Every pattern here is enumerated by the blinding-leak sweep test."""
+
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.urls import include, path
+
+from psytrial.web.api import api
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", include("psytrial.web.trial.urls")),
+    path("accounts/", include("psytrial.web.accounts.urls")),
+    path("api/", api.urls),
+    path("healthz", healthz, name="healthz"),
+]
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return HttpResponseForbidden("Forbidden: your role does not allow this here.",
+                                 content_type="text/plain")
+
+
+handler403 = forbidden
