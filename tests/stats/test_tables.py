@@ -374,3 +374,14 @@ def test_it_describes_each_kind_of_column_in_messages():
     with pytest.raises(KeyError):
         SCHEMAS["followup"].column("nope")
     assert SCHEMAS["followup"].column("urine").allowed == ("negative", "positive", "not_done")
+
+
+def test_it_documents_every_table_and_column():
+    doc = (Path(__file__).parents[2] / "docs" / "tidy-tables.md").read_text()
+    for schema in SCHEMAS.values():
+        assert f"### {schema.name} ({schema.file_name})" in doc
+        section = doc.split(f"### {schema.name} (")[1].split("###")[0]
+        for column in schema.columns:
+            assert f"| `{column.name}` |" in section, (schema.name, column.name)
+            for value in column.allowed:
+                assert f"`{value}`" in section, (schema.name, column.name, value)
