@@ -9,9 +9,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-import click
+import typer
 
 from psytrial.core.errors import PsytrialError
+
+try:  # typer >= 0.22 carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
+    from click.exceptions import NoArgsIsHelp as NoArgsIsHelpError  # type: ignore[no-redef]
 
 USER_ERROR = 2
 
@@ -22,17 +28,18 @@ def run_reporting_errors(app: Callable[..., object], argv: list[str] | None = No
         app(args=argv, standalone_mode=False, prog_name="psytrial")
     except PsytrialError as exc:
         return _fail(str(exc))
-    except click.exceptions.NoArgsIsHelp as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+    except NoArgsIsHelpError as exc:
+        if exc.ctx is not None:
+            print(exc.ctx.get_help(), file=sys.stderr)
         return USER_ERROR
-    except click.UsageError as exc:
+    except UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         return _fail(f"{exc.format_message()}{hint}")
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         return _fail("aborted")
-    except click.ClickException as exc:
+    except ClickException as exc:
         return _fail(exc.format_message())
     except OSError as exc:
         return _fail(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}".lstrip(": "))

@@ -13,6 +13,7 @@ import typer
 from psytrial.cli.errors import run_reporting_errors
 from psytrial.cli.protocol_cmd import protocol_app
 from psytrial.cli.randomization_cmd import randomization_app
+from psytrial.cli.web_cmd import audit_app, serve, study_app, user_app
 
 app = typer.Typer(
     name="psytrial",
@@ -23,6 +24,10 @@ app = typer.Typer(
 )
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(randomization_app, name="randomization")
+app.add_typer(audit_app, name="audit")
+app.add_typer(study_app, name="study")
+app.add_typer(user_app, name="user")
+app.command("serve")(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

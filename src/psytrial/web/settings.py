@@ -145,7 +145,10 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("PSYTRIAL_STATIC_ROOT", str(BASE_DIR / "collected_static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves the package's static files straight from the finders (no collectstatic
+# step); PSYTRIAL_STATIC_ROOT adds a collected folder for deployments that want one.
+STATIC_ROOT = env_str("PSYTRIAL_STATIC_ROOT", "") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
