@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 
 import pytest
 from scipy import stats
@@ -26,6 +27,7 @@ from psytrial.core.drbg import (
     RandomSource,
     SeededSource,
     SystemSource,
+    _BufferedSource,
     seed_entropy,
 )
 
@@ -269,3 +271,24 @@ def test_it_limits_a_request_and_the_requests_between_reseeds() -> None:
         drbg.generate(1)
     drbg.reseed(b"f" * 32)
     assert len(drbg.generate(1)) == 1
+
+
+def test_the_system_source_does_not_replay_its_buffer_in_a_forked_child() -> None:
+    source = SystemSource()
+    source.token_bytes(1)  # fills the buffer that a child would inherit
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
+        os.write(write_end, source.token_bytes(32))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read_end, 32)
+    os.close(read_end)
+    os.close(write_end)
+    assert len(child) == 32
+    assert child != source.token_bytes(32)
+
+
+def test_the_buffered_base_needs_a_chunk_source() -> None:
+    with pytest.raises(NotImplementedError):
+        _BufferedSource().randbelow(5)

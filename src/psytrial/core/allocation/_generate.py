@@ -90,7 +90,8 @@ def generate_allocation(
     """Generate an allocation list: `n_per_stratum` slots for each stratum.
 
     Each block holds every arm exactly in proportion to its ratio, and its size is
-    multiplier * sum(ratios) for a multiplier drawn at random from `block_multipliers`.
+    multiplier * sum(ratios) for a multiplier drawn at random from `block_multipliers`
+    (uniformly over its entries, so listing a multiplier twice doubles its weight).
     `source` defaults to the system CSPRNG; pass `SeededSource(seed)` for a list that
     `verify` can regenerate. Bad parameters raise AllocationError.
     """
