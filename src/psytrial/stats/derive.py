@@ -265,8 +265,10 @@ def abstinent_at(
             for m in wanted:
                 records.append((r.participant_id, r.arm, rule, m, _status_at(r.time, r.event, m)))
     per = pd.DataFrame(records, columns=["participant_id", "arm", "rule", "month", "abstinent"])
+    tally = per.groupby(["rule", "month", "arm", "abstinent"]).size().to_dict()
     counts = {
-        rule: {m: {a: _count(per, rule, m, a) for a in arm_ids} for m in wanted} for rule in rules
+        rule: {m: {a: _count(tally, (rule, m, a)) for a in arm_ids} for m in wanted}
+        for rule in rules
     }
     return AbstinenceTable(wanted, arm_ids, tuple(rules), per, counts)
 
@@ -277,8 +279,6 @@ def _status_at(time: Any, event: Any, month: int) -> str:
     return "yes" if int(time) >= month else "unknown"
 
 
-def _count(per: pd.DataFrame, rule: str, month: int, arm: str) -> AbstinenceCount:
-    cell = per[(per["rule"] == rule) & (per["month"] == month) & (per["arm"] == arm)]
-    values = cell["abstinent"]
-    yes, no = int((values == "yes").sum()), int((values == "no").sum())
-    return AbstinenceCount(n=yes, N=yes + no, unknown=int((values == "unknown").sum()))
+def _count(tally: Mapping[Any, int], cell: tuple[str, int, str]) -> AbstinenceCount:
+    yes, no = tally.get((*cell, "yes"), 0), tally.get((*cell, "no"), 0)
+    return AbstinenceCount(n=yes, N=yes + no, unknown=tally.get((*cell, "unknown"), 0))
