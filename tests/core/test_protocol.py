@@ -197,8 +197,8 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     ),
     (
         "volume off graduation",
-        _set("dosing.total_volume_ml", 4.95),
-        r"dosing\.total_volume_ml: expected a multiple of graduation_ml 0\.1, got 4\.95",
+        _set("dosing.total_volume_ml", 4.97),
+        r"dosing\.total_volume_ml: expected a multiple of graduation_ml 0\.05, got 4\.97",
     ),
     (
         "volume above site limit",

@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from psytrial.cli.demo_cmd import demo
 from psytrial.cli.errors import run_reporting_errors
 from psytrial.cli.protocol_cmd import protocol_app
 from psytrial.cli.randomization_cmd import randomization_app
@@ -28,6 +29,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(study_app, name="study")
 app.add_typer(user_app, name="user")
 app.command("serve")(serve)
+app.command("demo")(demo)
 
 
 def main(argv: list[str] | None = None) -> None:

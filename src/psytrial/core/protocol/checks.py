@@ -48,6 +48,7 @@ def problems(protocol: Protocol) -> Iterator[tuple[Path, str]]:
     yield from _outcomes(protocol)
     yield from _safety(protocol)
     yield from _dosing(protocol)
+    yield from _dosing_engine(protocol)
     yield from _blinding(protocol)
 
 
@@ -217,6 +218,23 @@ def _dosing(protocol: Protocol) -> Iterator[tuple[Path, str]]:
                 f"total_volume_ml {limits.total_volume_ml}, got {stock} mg/ml "
                 f"({drug_ml:.2f} ml)"
             )
+
+
+def _dosing_engine(protocol: Protocol) -> Iterator[tuple[Path, str]]:
+    """What the dosing engine itself refuses (rounding ties at the maximum weight, per-site
+    splits in whole graduations), so a protocol that loads can always be dosed."""
+    if protocol.dosing is None:
+        return
+    from psytrial.core.dosing import check_limits
+    from psytrial.core.errors import DosingError
+    from psytrial.core.protocol.adapters import dose_rules, dosing_limits, open_label_rule
+
+    try:
+        rules = list(dose_rules(protocol).values())
+        extra = open_label_rule(protocol)
+        check_limits([*rules, *([extra] if extra else [])], dosing_limits(protocol))
+    except DosingError as exc:
+        yield ("dosing",), str(exc)
 
 
 def _blinding(protocol: Protocol) -> Iterator[tuple[Path, str]]:
