@@ -1,0 +1,1 @@
+"""Committed reference values: datasets, the R script that read them, and R's output."""
