@@ -79,6 +79,12 @@ def test_it_inverts_the_hazard_ratio_when_the_reference_changes() -> None:
     np.testing.assert_allclose(high.score_p, low.score_p, rtol=1e-10)
 
 
+def test_it_compares_the_first_declared_arm_with_the_second_by_default() -> None:
+    fit = cox(dataset("censoring"))
+    assert (fit.compared, fit.reference) == ("high", "low")
+    assert cox(dataset("censoring"), arms=("low", "high")).compared == "low"
+
+
 def test_it_widens_the_interval_at_a_higher_confidence_level() -> None:
     data = dataset("censoring")
     usual = cox(data, reference="low")

@@ -50,7 +50,7 @@ def test_it_matches_r_medians_and_their_limits(name: str) -> None:
 
 def test_it_takes_the_midpoint_when_the_curve_sits_on_one_half() -> None:
     """R gives 5.5 (flat at 0.5 from month 4 to the drop at 7) and 4.5 (flat from 3 to the end
-    of follow-up at 6); a first-crossing rule (lifelines' median_survival_time_) gives 4 and 3.
+    of follow-up at 6). lifelines' median_survival_time_ gives 7 and infinity here.
     """
     km = kaplan_meier(dataset("median_midpoint"))
     assert km.curve("high").median == 5.5

@@ -62,21 +62,27 @@ class CoxResult:
 def cox(
     data: SurvivalInput,
     *,
-    reference: str,
+    reference: str | None = None,
     arms: Sequence[str] | None = None,
     conf_level: float = 0.95,
 ) -> CoxResult:
-    """Fit relapse hazard ~ arm (R: coxph(Surv(time, event) ~ arm, ties = "efron"))."""
+    """Fit relapse hazard ~ arm (R: coxph(Surv(time, event) ~ arm, ties = "efron")).
+
+    The hazard ratio is the other arm over `reference`; without `reference` it is the first
+    declared arm over the second (sorted ids by default: "high" over "low"), the same order as
+    the risk differences of psytrial.stats.binary.
+    """
     if not 0.0 < conf_level < 1.0:
         raise DataError(f"conf_level: expected a number between 0 and 1, got {conf_level}")
     checked = as_survival_data(data, arms=arms)
     require_arms(checked, 2, "cox")
-    compared = compared_arm(checked, reference)
+    baseline = checked.arms[1] if reference is None else reference
+    compared = compared_arm(checked, baseline)
     x = arm_indicator(checked, compared)
-    _require_finite_estimate(checked, x, reference, compared)
+    _require_finite_estimate(checked, x, baseline, compared)
     model = PHReg(checked.time, x[:, None], status=checked.event, ties="efron")
     beta = float(model.fit(method="newton").params[0])
-    return _result(model, checked, beta, reference, compared, conf_level)
+    return _result(model, checked, beta, baseline, compared, conf_level)
 
 
 def compared_arm(data: SurvivalData, reference: str) -> str:
