@@ -18,6 +18,7 @@ import pytest
 from lifelines.statistics import logrank_test
 from statsmodels.duration.survfunc import survdiff
 
+from psytrial.core.errors import ScenarioError
 from psytrial.sim.power import (
     ArmModel,
     PowerScenario,
@@ -155,3 +156,28 @@ def test_it_does_not_depend_on_the_order_of_participants() -> None:
     a = logrank_test_vec(trials.time, trials.event, trials.arm, 24)
     b = logrank_test_vec(trials.time[:, perm], trials.event[:, perm], trials.arm[:, perm], 24)
     np.testing.assert_allclose(a.chi2, b.chi2, rtol=1e-12, atol=1e-15)
+
+
+def test_it_gives_the_same_answer_whatever_the_blocks() -> None:
+    trials = simulate_trials(_scenario(0.12, 0.06, 0.05), (35, 35), 5_000, rng=4)
+    blocked = logrank_test_vec(trials.time, trials.event, trials.arm, 24)  # 3 blocks of trials
+    whole = logrank_from_grid(count_grid(trials.time, trials.event, trials.arm[0], 24))
+    assert blocked.chi2.shape == (5_000,)
+    assert np.array_equal(blocked.chi2, whole.chi2)
+    assert np.array_equal(blocked.events, whole.events)
+
+
+@pytest.mark.parametrize(
+    ("time", "event", "arm", "message"),
+    [
+        ([[0, 2]], [[1, 0]], [0, 1], r"times in 1\.\.24, got 0\.\.2"),
+        ([[1, 25]], [[1, 0]], [0, 1], r"times in 1\.\.24, got 1\.\.25"),
+        ([[1, 2]], [[1, 0]], [0, 2], r"arms 0 and 1, got 0\.\.2"),
+        ([[1, 2]], [[1, 0, 1]], [0, 1], "one shape"),
+    ],
+)
+def test_it_refuses_malformed_trial_arrays(
+    time: list[list[int]], event: list[list[int]], arm: list[int], message: str
+) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        logrank_test_vec(np.array(time), np.array(event), np.array(arm), 24)

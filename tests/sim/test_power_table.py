@@ -136,8 +136,10 @@ def test_it_refuses_bad_settings(kwargs: dict[str, object], message: str) -> Non
 
 
 def test_it_keeps_memory_bounded_for_large_trials() -> None:
-    # 1,500 per arm: chunks shrink so a chunk holds at most 2 million participants.
+    # 1,500 per arm: even when asked for more, a chunk holds at most 2 million participants.
     calls: list[int] = []
-    power_table(KPT_LIKE, [1500], reps=1500, seed=4, progress=lambda d, t: calls.append(d))
+    power_table(
+        KPT_LIKE, [1500], reps=1500, seed=4, chunk_size=10**6, progress=lambda d, t: calls.append(d)
+    )
     assert calls == [666, 1332, 1500]
     assert np.diff([0, *calls]).max() * 3000 <= 2_000_000

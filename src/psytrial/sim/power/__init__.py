@@ -4,7 +4,7 @@ Public surface (everything else in this package is private to it):
 
     PowerScenario, ArmModel, probabilities_from_hazard_pieces   scenario.py
     simulate_trials -> SimulatedTrials                          simulate.py
-    simulate_grid, count_grid -> TrialGrid                      simulate.py
+    simulate_grid, count_grid -> TrialGrid                      grid.py
     logrank_test_vec, logrank_from_grid -> LogrankResult        logrank.py
     fisher_test_vec, fisher_from_grid, fisher_pvalues           fisher.py
     required_events, logrank_power, required_sample_size        formulas.py
@@ -23,15 +23,10 @@ from psytrial.sim.power.fisher import (
     fisher_test_vec,
 )
 from psytrial.sim.power.formulas import logrank_power, required_events, required_sample_size
+from psytrial.sim.power.grid import TrialGrid, count_grid, simulate_grid
 from psytrial.sim.power.logrank import LogrankResult, logrank_from_grid, logrank_test_vec
 from psytrial.sim.power.scenario import ArmModel, PowerScenario, probabilities_from_hazard_pieces
-from psytrial.sim.power.simulate import (
-    SimulatedTrials,
-    TrialGrid,
-    count_grid,
-    simulate_grid,
-    simulate_trials,
-)
+from psytrial.sim.power.simulate import SimulatedTrials, simulate_trials
 from psytrial.sim.power.table import (
     PowerResult,
     PowerRow,

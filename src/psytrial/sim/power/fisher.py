@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from psytrial.core.errors import ScenarioError
-from psytrial.sim.power.simulate import TrialGrid, count_grid
+from psytrial.sim.power.grid import TrialGrid, count_grid
 
 LostRule = Literal["relapsed", "excluded"]
 IntArray = NDArray[np.int64]
@@ -106,12 +106,12 @@ def abstinence_table(
         raise ScenarioError(f"fisher month: expected 1..{grid.n_months}, got {month}")
     if lost not in ("relapsed", "excluded"):
         raise ScenarioError(f"lost rule: expected 'relapsed' or 'excluded', got {lost!r}")
-    randomized = grid.at_risk[:, :, 0]
-    relapsed = grid.events[:, :, :month].sum(axis=2)
-    lost_before = grid.censored[:, :, : month - 1].sum(axis=2)
+    randomized = grid.at_risk[:, 0]
+    relapsed = grid.events[:, :month].sum(axis=1)
+    lost_before = grid.censored[:, : month - 1].sum(axis=1)
     abstinent = randomized - relapsed - lost_before
     total = randomized if lost == "relapsed" else randomized - lost_before
-    return abstinent, total
+    return np.ascontiguousarray(abstinent.T), np.ascontiguousarray(total.T)
 
 
 def fisher_from_grid(grid: TrialGrid, month: int, lost: LostRule = "relapsed") -> FisherResult:

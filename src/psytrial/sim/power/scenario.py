@@ -174,6 +174,22 @@ class PowerScenario:
                 f"got {self.experimental.n_months}"
             )
 
+    @classmethod
+    def from_hazard_pieces(
+        cls,
+        control: Sequence[tuple[int, float]],
+        experimental: Sequence[tuple[int, float]],
+        dropout: float | Sequence[float] = 0.0,
+        n_months: int = DEFAULT_MONTHS,
+        labels: tuple[str, str] = ("low", "high"),
+    ) -> PowerScenario:
+        """Both arms from (from_month, hazard per person-month) pieces, as in scenario files."""
+        return cls(
+            ArmModel.from_hazards(control, dropout, n_months),
+            ArmModel.from_hazards(experimental, dropout, n_months),
+            labels,
+        )
+
     @property
     def n_months(self) -> int:
         return self.control.n_months

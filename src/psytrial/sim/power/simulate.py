@@ -5,11 +5,8 @@
 from the cell probabilities implied by independent latent relapse and dropout months (see
 scenario.py for the timing convention): one uniform per participant, no loop over trials.
 
-Because follow-up is a grid of M monthly visits, every statistic the engine needs depends on
-a trial only through its (2 arms, M months) counts of relapses and censorings. `count_grid`
-builds them from (R, n) arrays with one integer bincount; `simulate_grid` builds the same
-counts straight from the drawn cells (the same trials as `simulate_trials` with the same
-seed), which is the fast path of the power table.
+The per-month counts the tests need are built in grid.py, either from these arrays or straight
+from the drawn cells.
 """
 
 from __future__ import annotations
@@ -72,7 +69,7 @@ _LUT_BITS = 16
 
 
 @functools.lru_cache(maxsize=64)
-def _cell_sampler(arm: ArmModel) -> tuple[FloatArray, NDArray[np.int16]]:
+def _cell_sampler(arm: ArmModel) -> tuple[FloatArray, NDArray[np.intp]]:
     """(cdf over the 2M outcome cells, lookup table from the top 16 bits of u to the cell).
 
     Cell 2(m-1) + event holds the outcome at month m. The lookup table gives the cell of
@@ -92,16 +89,19 @@ def _cell_sampler(arm: ArmModel) -> tuple[FloatArray, NDArray[np.int16]]:
     high = np.nextafter((np.arange(bins, dtype=np.float64) + 1.0) / bins, 0.0)
     cell_low = np.searchsorted(cdf, low, side="right")
     cell_high = np.searchsorted(cdf, high, side="right")
-    lut = np.where(cell_low == cell_high, cell_low, -1).astype(np.int16)
+    lut = np.where(cell_low == cell_high, cell_low, -1).astype(np.intp)
     return cdf, lut
 
 
 def _draw_cells(arm: ArmModel, u: FloatArray) -> IntArray:
+    """Inverse-CDF outcome cells of the uniforms `u` (which are scaled in place)."""
     cdf, lut = _cell_sampler(arm)
-    cells = lut[(u * (1 << _LUT_BITS)).astype(np.intp)].astype(np.int64)
+    u *= 1 << _LUT_BITS  # exact: a power of two
+    cells: IntArray = lut[u.astype(np.intp)]
     straddling = np.flatnonzero(cells.ravel() < 0)
     if straddling.size:
-        cells.ravel()[straddling] = np.searchsorted(cdf, u.ravel()[straddling], side="right")
+        exact = u.ravel()[straddling] / (1 << _LUT_BITS)
+        cells.ravel()[straddling] = np.searchsorted(cdf, exact, side="right")
     return cells
 
 
@@ -137,7 +137,7 @@ def simulate_trials(
     """Simulate `reps` trials; participants 0..n0-1 are arm 0, the rest arm 1.
 
     `rng` is a numpy Generator or a seed; the same seed gives the same trials byte for byte,
-    and the same trials as `simulate_grid` with that seed.
+    and the same trials as `grid.simulate_grid` with that seed.
     """
     cell0, cell1 = simulate_cells(scenario, n_per_arm, reps, rng)
     cells = np.concatenate((cell0, cell1), axis=1)
@@ -148,86 +148,3 @@ def simulate_trials(
         arm=_readonly(np.repeat(arm_row[None, :], reps, axis=0)),  # type: ignore[arg-type]
         n_months=scenario.n_months,
     )
-
-
-def simulate_grid(
-    scenario: PowerScenario,
-    n_per_arm: int | tuple[int, int],
-    reps: int,
-    rng: np.random.Generator | int | None = None,
-) -> TrialGrid:
-    """The count grid of the trials `simulate_trials` would draw, without the (R, n) arrays."""
-    m2 = 2 * scenario.n_months
-    per_arm = []
-    for cells in simulate_cells(scenario, n_per_arm, reps, rng):
-        idx = cells + (np.arange(reps, dtype=np.int64) * m2)[:, None]
-        counts = np.bincount(idx.ravel(), minlength=reps * m2).reshape(reps, -1, 2)
-        per_arm.append(counts)
-    counts = np.stack(per_arm, axis=1)
-    return grid_from_counts(counts[..., 1], counts[..., 0])
-
-
-@dataclass(frozen=True, eq=False)
-class TrialGrid:
-    """Per-trial, per-arm, per-month counts, each of shape (R, 2, M).
-
-    events[r, a, m]: relapses observed at month m+1; censored[r, a, m]: censorings at m+1;
-    at_risk[r, a, m]: participants still followed at the start of month m+1 (time >= m+1).
-    """
-
-    events: IntArray
-    censored: IntArray
-    at_risk: IntArray
-
-    @property
-    def n_months(self) -> int:
-        return int(self.events.shape[2])
-
-
-def _check_trial_arrays(
-    time: NDArray[np.integer], event: NDArray[np.generic], arm: NDArray[np.integer], n_months: int
-) -> None:
-    if time.ndim != 2 or event.shape != time.shape or arm.shape != time.shape:
-        raise ScenarioError(
-            "trials: expected time, event and arm of one shape (R, n), "
-            f"got {time.shape}, {event.shape}, {arm.shape}"
-        )
-    if time.size and (time.min() < 1 or time.max() > n_months):
-        raise ScenarioError(
-            f"trials: expected times in 1..{n_months}, got {time.min()}..{time.max()}"
-        )
-    if arm.size and (arm.min() < 0 or arm.max() > 1):
-        raise ScenarioError(f"trials: expected arms 0 and 1, got {arm.min()}..{arm.max()}")
-
-
-def count_grid(
-    time: NDArray[np.integer],
-    event: NDArray[np.generic],
-    arm: NDArray[np.integer],
-    n_months: int,
-) -> TrialGrid:
-    """Relapse, censoring and at-risk counts per (trial, arm, month) from (R, n) arrays.
-
-    `arm` may be a single row (n,) shared by every trial. One bincount over the flattened
-    cell index (trial, arm, month, event) does the counting; integers throughout, so the
-    counts are exact.
-    """
-    time = np.asarray(time)
-    event = np.asarray(event)
-    arm = np.broadcast_to(np.asarray(arm), time.shape)
-    _check_trial_arrays(time, event, arm, n_months)
-    reps = time.shape[0]
-    cells = 4 * n_months
-    idx = np.arange(reps, dtype=np.int64)[:, None] * cells
-    idx = idx + arm.astype(np.int64) * (2 * n_months)
-    idx += time.astype(np.int64) * 2 - 2
-    idx += event.astype(bool)
-    counts = np.bincount(idx.ravel(), minlength=reps * cells).reshape(reps, 2, n_months, 2)
-    return grid_from_counts(counts[..., 1], counts[..., 0])
-
-
-def grid_from_counts(events: IntArray, censored: IntArray) -> TrialGrid:
-    """A TrialGrid from (R, 2, M) relapse and censoring counts."""
-    leaving = events + censored
-    at_risk = np.cumsum(leaving[..., ::-1], axis=-1)[..., ::-1]
-    return TrialGrid(events=events, censored=censored, at_risk=np.ascontiguousarray(at_risk))
