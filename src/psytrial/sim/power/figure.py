@@ -10,6 +10,7 @@ network resources when embedded in a report.
 from __future__ import annotations
 
 import io
+import re
 
 import matplotlib as mpl
 from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -53,7 +54,7 @@ def _draw(fig: Figure, result: PowerResult) -> None:
 
 
 def power_curve_svg(result: PowerResult) -> str:
-    """The power curve as an `<svg>` element (no XML prolog, DOCTYPE or external references)."""
+    """The power curve as an `<svg>` element: no XML prolog, DOCTYPE, metadata or external URL."""
     with mpl.rc_context({"svg.fonttype": "path", "svg.hashsalt": "psytrial-power"}):
         fig = Figure(figsize=(6.4, 4.2))
         FigureCanvasSVG(fig)
@@ -61,4 +62,7 @@ def power_curve_svg(result: PowerResult) -> str:
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    # The RDF metadata block only names matplotlib and Dublin Core vocabularies; dropping it
+    # leaves no URL but the SVG and XLink namespace names.
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.DOTALL)
