@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import re
-
-import matplotlib as mpl
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from psytrial.sim.power.table import PowerResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _draw(fig: Figure, result: PowerResult) -> None:
@@ -55,6 +55,12 @@ def _draw(fig: Figure, result: PowerResult) -> None:
 
 def power_curve_svg(result: PowerResult) -> str:
     """The power curve as an `<svg>` element: no XML prolog, DOCTYPE, metadata or external URL."""
+    # matplotlib is imported here, not at module level, so that importing the engine stays
+    # fast for callers that never draw.
+    import matplotlib as mpl
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
     with mpl.rc_context({"svg.fonttype": "path", "svg.hashsalt": "psytrial-power"}):
         fig = Figure(figsize=(6.4, 4.2))
         FigureCanvasSVG(fig)

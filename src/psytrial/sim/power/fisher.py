@@ -25,7 +25,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from psytrial.core.errors import ScenarioError
 from psytrial.sim.power.grid import TrialGrid, count_grid
@@ -58,8 +57,10 @@ def _margin_pvalues(row0: int, row1: int, col0: int) -> FloatArray:
     """Two-sided p-value for every possible top-left cell x = 0..row0, given the margins."""
     if row0 + row1 == 0:
         return np.ones(1)  # an empty table (everyone lost, rule "excluded"): nothing to test
+    from scipy.stats import hypergeom  # imported on first use: scipy.stats takes ~1 s to load
+
     x = np.arange(row0 + 1)
-    pmf = np.asarray(stats.hypergeom.pmf(x, row0 + row1, row0, col0), dtype=np.float64)
+    pmf = np.asarray(hypergeom.pmf(x, row0 + row1, row0, col0), dtype=np.float64)
     # p(x) sums pmf(y) over every y with pmf(y) <= pmf(x) (1 + eps): sorting the pmf once
     # makes that a cumulative sum and a binary search, O(S log S) even for large tables.
     ranked = np.sort(pmf)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from psytrial.core.errors import ScenarioError
 
@@ -59,7 +59,7 @@ def required_events(
         raise ScenarioError("hazard ratio: expected a number other than 1, got 1")
     if not 0.0 < power < 1.0:
         raise ScenarioError(f"power: expected a number between 0 and 1, got {power}")
-    z = float(norm.ppf(1.0 - alpha / 2.0) + norm.ppf(power))
+    z = float(ndtri(1.0 - alpha / 2.0) + ndtri(power))
     return (z / _effect_per_event(method, hr, allocation)) ** 2
 
 
@@ -71,8 +71,8 @@ def logrank_power(
     if events < 0.0:
         raise ScenarioError(f"events: expected a number >= 0, got {events}")
     mean = math.sqrt(events) * _effect_per_event(method, hr, allocation)
-    z = float(norm.ppf(1.0 - alpha / 2.0))
-    return float(norm.cdf(mean - z) + norm.cdf(-mean - z))
+    z = float(ndtri(1.0 - alpha / 2.0))
+    return float(ndtr(mean - z) + ndtr(-mean - z))
 
 
 def required_sample_size(

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from psytrial.core.errors import ScenarioError
 from psytrial.sim.power.fisher import FisherResult, LostRule, fisher_from_grid
@@ -38,7 +38,7 @@ def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[f
     """Wilson score interval for a binomial proportion (Wilson 1927)."""
     if trials <= 0:
         return (0.0, 1.0)
-    z = float(norm.ppf(0.5 + level / 2.0))
+    z = float(ndtri(0.5 + level / 2.0))
     p = successes / trials
     denom = 1.0 + z * z / trials
     centre = (p + z * z / (2.0 * trials)) / denom
