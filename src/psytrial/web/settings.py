@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "psytrial.web.trial",
     "psytrial.web.audit",
     "psytrial.web.accounts",
+    "psytrial.web.forms",
+    "psytrial.web.enrolment",
+    "psytrial.web.randomization",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", include("psytrial.web.trial.urls")),
     path("accounts/", include("psytrial.web.accounts.urls")),
+    path("", include("psytrial.web.forms.urls")),
+    path("", include("psytrial.web.enrolment.urls")),
+    path("", include("psytrial.web.randomization.urls")),
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]
