@@ -37,3 +37,7 @@ def me(request: HttpRequest) -> MeOut:
         memberships=[MembershipOut(study=m.study.code, role=m.role,
                                    site=m.site.code if m.site else None) for m in rows],
     )
+api.add_router("/quality", "psytrial.web.quality.api.queries.router")
+api.add_router("/exports", "psytrial.web.exports.api.router")
+from psytrial.web.quality.api.errors import install as install_error_handlers  # noqa: E402
+install_error_handlers(api)  # one error shape for every router: {"detail", "field_errors"}

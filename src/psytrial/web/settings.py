@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "psytrial.web.forms",
     "psytrial.web.enrolment",
     "psytrial.web.randomization",
+    "psytrial.web.quality",
+    "psytrial.web.exports",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("psytrial.web.forms.urls")),
     path("", include("psytrial.web.enrolment.urls")),
     path("", include("psytrial.web.randomization.urls")),
+    path("s/<slug:code>/quality/", include("psytrial.web.quality.urls")),
+    path("s/<slug:code>/exports/", include("psytrial.web.exports.urls")),
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]
