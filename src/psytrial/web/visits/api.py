@@ -1,0 +1,483 @@
+"""JSON API of trial conduct, with the same permissions and blind as the pages.
+
+GET  /visits/{code}/participants/{pk}/timeline        visits, windows, states, forms, flags
+GET  /visits/{code}/participants/{pk}/safety          vital signs series, alerts, checklist
+POST /visits/{code}/participants/{pk}/forms/{instrument}/{visit}
+                                                      a visit-aware entry (vitals, follow-up,
+                                                      adverse event; visit '-' = unscheduled)
+POST /visits/{code}/participants/{pk}/visits/{visit}/missed    mark a visit missed
+POST /visits/{code}/participants/{pk}/withdrawal      withdrawal or loss to follow-up
+POST /visits/{code}/adverse-events/{record}/reported  mark a serious AE reported
+GET  /visits/{code}/worklist                          the user's sites: due, overdue, actions
+GET  /visits/{code}/overdue                           overdue visits by site
+GET  /visits/{code}/dashboard                         the dashboard; `per_arm` only for the
+                                                      DSMB (trial statistician after lock)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from psytrial.web import clock
+from psytrial.web.enrolment.pages import FormLink
+from psytrial.web.forms.apikit import ERRORS, ErrorOut, answer, member_study
+from psytrial.web.forms.queries import current_data
+from psytrial.web.permissions import ActionRefused, fetch_participant
+from psytrial.web.trial.models import Participant
+from psytrial.web.visits import actions
+from psytrial.web.visits.access import TIMELINE_READERS
+from psytrial.web.visits.adverse import SeriousEvent, serious_events
+from psytrial.web.visits.dashboard import dashboard as build_dashboard
+from psytrial.web.visits.safety import alerts_in, safety_view
+from psytrial.web.visits.schedule import VisitRow
+from psytrial.web.visits.timeline import timeline as build_timeline
+from psytrial.web.visits.worklist import VisitItem, overdue_by_site
+from psytrial.web.visits.worklist import worklist as build_worklist
+
+router = Router(tags=["visits"])
+
+
+class FormLinkOut(Schema):
+    label: str
+    url: str
+    state: str
+    can_enter: bool
+
+
+class VisitOut(Schema):
+    id: str
+    label: str
+    target: date | None
+    opens: date | None
+    closes: date | None
+    state: str
+    status: str
+    overdue: bool
+    missed_reason: str | None
+    forms: list[FormLinkOut] = []
+
+
+class SeriousOut(Schema):
+    record: int
+    participant: str
+    onset: str
+    serious_since: datetime
+    due_at: datetime
+    reported: bool
+    reported_at: datetime | None
+    overdue: bool
+
+
+class TimelineOut(Schema):
+    participant: str
+    site: str
+    status: str
+    kit_code: str
+    flags: list[str]
+    visits: list[VisitOut]
+    unscheduled: list[FormLinkOut]
+    serious: list[SeriousOut]
+
+
+class VisitItemOut(Schema):
+    participant: str
+    participant_id: int
+    site: str
+    visit: VisitOut
+
+
+class ActionOut(Schema):
+    participant: str
+    what: str
+    url: str
+
+
+class WorklistOut(Schema):
+    today: date
+    due: list[VisitItemOut]
+    overdue: list[VisitItemOut]
+    actions: list[ActionOut]
+    serious: list[SeriousOut]
+    open_queries: int | None
+
+
+class SiteOverdueOut(Schema):
+    site: str
+    visits: list[VisitItemOut]
+
+
+class CompletionOut(Schema):
+    visit: str
+    label: str
+    due: int
+    done: int
+    marked_missed: int
+    overdue: int
+
+
+class ArmOut(Schema):
+    arm: str
+    label: str
+    randomized: int
+    statuses: dict[str, int]
+    serious_events: int
+    participants_with_serious: int
+
+
+class EnrolmentOut(Schema):
+    month: str
+    site: str
+    screened: int
+    randomized: int
+    randomized_to_date: int
+
+
+class DashboardOut(Schema):
+    today: date
+    enrolment: list[EnrolmentOut]
+    statuses: dict[str, int]
+    completion: list[CompletionOut]
+    serious_events: int
+    serious_unreported: int
+    serious_overdue: int
+    per_arm: list[ArmOut] | None
+
+
+class ReadingOut(Schema):
+    occurrence: int
+    time: str
+    values: dict[str, str]
+    alerts: list[str]
+
+
+class SessionOut(Schema):
+    visit: str
+    readings: list[ReadingOut]
+    checklist: dict[str, str]
+    ready_for_discharge: bool
+
+
+class SafetyOut(Schema):
+    participant: str
+    limits: dict[str, str]
+    sessions: list[SessionOut]
+
+
+class EntryIn(Schema):
+    data: dict[str, Any]
+    reason: str = ""
+    expected_version: int | None = None
+    occurrence: int | None = None
+
+
+class EntryOut(Schema):
+    record: int
+    occurrence: int
+    version: int
+    alerts: list[str]
+
+
+class MissedIn(Schema):
+    reason: str
+
+
+class ReportedIn(Schema):
+    reference: str = ""
+
+
+class WithdrawalIn(Schema):
+    kind: str
+    date: date
+    reason: str
+
+
+class StatusOut(Schema):
+    participant: str
+    status: str
+
+
+def _link(link: FormLink) -> FormLinkOut:
+    return FormLinkOut(label=link.label, url=link.url, state=link.state, can_enter=link.can_enter)
+
+
+def _visit(row: VisitRow, links: tuple[FormLink, ...] = ()) -> VisitOut:
+    window = row.window
+    return VisitOut(
+        id=row.id,
+        label=row.label,
+        target=window.target if window else None,
+        opens=window.opens if window else None,
+        closes=window.closes if window else None,
+        state=row.state.value,
+        status=row.status,
+        overdue=row.overdue,
+        missed_reason=row.missed.reason if row.missed else None,
+        forms=[_link(x) for x in links],
+    )
+
+
+def _serious(event: SeriousEvent, now: datetime) -> SeriousOut:
+    return SeriousOut(
+        record=event.record.pk,
+        participant=event.participant.code,
+        onset=event.onset,
+        serious_since=event.serious_since,
+        due_at=event.due_at,
+        reported=event.reported,
+        reported_at=event.report.reported_at if event.report else None,
+        overdue=event.overdue(now),
+    )
+
+
+def _item(item: VisitItem) -> VisitItemOut:
+    return VisitItemOut(
+        participant=item.participant.code,
+        participant_id=item.participant.pk,
+        site=item.participant.site.code,
+        visit=_visit(item.row),
+    )
+
+
+@router.get("/{code}/participants/{pk}/timeline", response={200: TimelineOut, **ERRORS})
+def timeline(request: HttpRequest, code: str, pk: int) -> tuple[int, TimelineOut | ErrorOut]:
+    """A participant's visits, windows, states and forms, as the caller may see them."""
+
+    def run() -> TimelineOut:
+        t = build_timeline(request.user, member_study(request.user, code), pk)
+        now = clock.now()
+        p = t.participant
+        return TimelineOut(
+            participant=p.code,
+            site=p.site.code,
+            status=p.status,
+            kit_code=p.kit_code,
+            flags=list(t.flags),
+            visits=[_visit(v.row, v.forms) for v in t.visits],
+            unscheduled=[_link(x) for x in t.unscheduled],
+            serious=[_serious(e, now) for e in t.serious],
+        )
+
+    return answer(run)
+
+
+@router.get("/{code}/participants/{pk}/safety", response={200: SafetyOut, **ERRORS})
+def safety(request: HttpRequest, code: str, pk: int) -> tuple[int, SafetyOut | ErrorOut]:
+    """The drug-session vital signs with their alerts, and the discharge checklist."""
+
+    def run() -> SafetyOut:
+        v = safety_view(request.user, member_study(request.user, code), pk)
+        return SafetyOut(
+            participant=v.participant.code,
+            limits=dict(v.limits),
+            sessions=[
+                SessionOut(
+                    visit=s.visit.id,
+                    readings=[
+                        ReadingOut(
+                            occurrence=r.occurrence,
+                            time=r.time,
+                            values=dict(r.values),
+                            alerts=[a.text for a in r.alerts],
+                        )
+                        for r in s.readings
+                    ],
+                    checklist={i.label: i.value for i in s.checklist},
+                    ready_for_discharge=s.ready_for_discharge,
+                )
+                for s in v.sessions
+            ],
+        )
+
+    return answer(run)
+
+
+@router.post(
+    "/{code}/participants/{pk}/forms/{instrument_id}/{visit}", response={201: EntryOut, **ERRORS}
+)
+def enter(
+    request: HttpRequest, code: str, pk: int, instrument_id: str, visit: str, payload: EntryIn
+) -> tuple[int, EntryOut | ErrorOut]:
+    """Save an entry of a visit-aware instrument (vital signs, follow-up, adverse event)."""
+
+    def run() -> EntryOut:
+        participant = _participant(request, code, pk)
+        if instrument_id not in actions.context_instruments(participant.study):
+            known = ", ".join(sorted(actions.context_instruments(participant.study)))
+            raise ActionRefused(
+                f"instrument: expected one of {known} (others: the forms API), got {instrument_id}"
+            )
+        record = actions.enter_visit_form(
+            request.user,
+            participant,
+            instrument_id,
+            "" if visit == "-" else visit,
+            payload.data,
+            reason=payload.reason,
+            expected_version=payload.expected_version,
+            occurrence=payload.occurrence,
+        )
+        alerts = alerts_in(participant.study.protocol, current_data(record))
+        return EntryOut(
+            record=record.pk,
+            occurrence=record.occurrence,
+            version=record.current_version,
+            alerts=[a.text for a in alerts] if instrument_id == _vitals_id(participant) else [],
+        )
+
+    return answer(run, ok=201)
+
+
+def _vitals_id(participant: Participant) -> str:
+    safety_spec = participant.study.protocol.session_safety
+    return safety_spec.instrument if safety_spec is not None else ""
+
+
+def _participant(request: HttpRequest, code: str, pk: int) -> Participant:
+    study = member_study(request.user, code)
+    participant, _ = fetch_participant(request.user, study, pk, TIMELINE_READERS)
+    return participant
+
+
+@router.post(
+    "/{code}/participants/{pk}/visits/{visit_id}/missed", response={201: VisitOut, **ERRORS}
+)
+def missed(
+    request: HttpRequest, code: str, pk: int, visit_id: str, payload: MissedIn
+) -> tuple[int, VisitOut | ErrorOut]:
+    """Mark a visit missed, with the reason."""
+
+    def run() -> VisitOut:
+        study = member_study(request.user, code)
+        participant, _ = fetch_participant(request.user, study, pk, set(TIMELINE_READERS))
+        actions.mark_missed(request.user, participant, visit_id, payload.reason)
+        t = build_timeline(request.user, study, pk)
+        row = next(v.row for v in t.visits if v.row.id == visit_id)
+        return _visit(row)
+
+    return answer(run, ok=201)
+
+
+@router.post("/{code}/participants/{pk}/withdrawal", response={201: StatusOut, **ERRORS})
+def withdrawal(
+    request: HttpRequest, code: str, pk: int, payload: WithdrawalIn
+) -> tuple[int, StatusOut | ErrorOut]:
+    """Record a withdrawal (kind withdrew or investigator) or a loss to follow-up (lost)."""
+
+    def run() -> StatusOut:
+        study = member_study(request.user, code)
+        participant, _ = fetch_participant(request.user, study, pk, set(TIMELINE_READERS))
+        done = actions.end_participation(
+            request.user,
+            participant,
+            {"kind": payload.kind, "date": payload.date.isoformat(), "reason": payload.reason},
+        )
+        return StatusOut(participant=done.code, status=done.status)
+
+    return answer(run, ok=201)
+
+
+@router.post("/{code}/adverse-events/{record_id}/reported", response={201: SeriousOut, **ERRORS})
+def reported(
+    request: HttpRequest, code: str, record_id: int, payload: ReportedIn
+) -> tuple[int, SeriousOut | ErrorOut]:
+    """Mark a serious adverse event reported (an investigator at the site)."""
+
+    def run() -> SeriousOut:
+        study = member_study(request.user, code)
+        report = actions.mark_sae_reported(request.user, study, record_id, payload.reference)
+        event = next(
+            e for e in serious_events([report.record.participant]) if e.record.pk == record_id
+        )
+        return _serious(event, clock.now())
+
+    return answer(run, ok=201)
+
+
+@router.get("/{code}/worklist", response={200: WorklistOut, **ERRORS})
+def worklist(request: HttpRequest, code: str) -> tuple[int, WorklistOut | ErrorOut]:
+    """Due and overdue visits, needed actions and open queries of the caller's sites."""
+
+    def run() -> WorklistOut:
+        w = build_worklist(request.user, member_study(request.user, code))
+        now = clock.now()
+        return WorklistOut(
+            today=w.today,
+            due=[_item(i) for i in w.due],
+            overdue=[_item(i) for i in w.overdue],
+            actions=[
+                ActionOut(participant=a.participant.code, what=a.what, url=a.url) for a in w.actions
+            ],
+            serious=[_serious(e, now) for e in w.serious],
+            open_queries=w.open_queries,
+        )
+
+    return answer(run)
+
+
+@router.get("/{code}/overdue", response={200: list[SiteOverdueOut], **ERRORS})
+def overdue(request: HttpRequest, code: str) -> tuple[int, list[SiteOverdueOut] | ErrorOut]:
+    """Overdue visits of the caller's sites, by site."""
+    return answer(
+        lambda: [
+            SiteOverdueOut(site=site, visits=[_item(i) for i in items])
+            for site, items in overdue_by_site(request.user, member_study(request.user, code))
+        ]
+    )
+
+
+@router.get("/{code}/dashboard", response={200: DashboardOut, **ERRORS})
+def dashboard(request: HttpRequest, code: str) -> tuple[int, DashboardOut | ErrorOut]:
+    """Enrolment, statuses, visit completion, serious AEs; per arm only for the DSMB."""
+
+    def run() -> DashboardOut:
+        d = build_dashboard(request.user, member_study(request.user, code))
+        per_arm = (
+            None
+            if d.per_arm is None
+            else [
+                ArmOut(
+                    arm=a.arm_id,
+                    label=a.label,
+                    randomized=a.randomized,
+                    statuses=dict(a.statuses),
+                    serious_events=a.serious_events,
+                    participants_with_serious=a.participants_with_serious,
+                )
+                for a in d.per_arm
+            ]
+        )
+        return DashboardOut(
+            today=d.today,
+            enrolment=[
+                EnrolmentOut(
+                    month=m.month,
+                    site=m.site,
+                    screened=m.screened,
+                    randomized=m.randomized,
+                    randomized_to_date=m.randomized_to_date,
+                )
+                for m in d.enrolment
+            ],
+            statuses=dict(d.statuses),
+            completion=[
+                CompletionOut(
+                    visit=c.visit_id,
+                    label=c.label,
+                    due=c.due,
+                    done=c.done,
+                    marked_missed=c.marked_missed,
+                    overdue=c.overdue,
+                )
+                for c in d.completion
+            ],
+            serious_events=len(d.serious),
+            serious_unreported=d.serious_unreported,
+            serious_overdue=d.serious_overdue,
+            per_arm=per_arm,
+        )
+
+    return answer(run)
