@@ -41,3 +41,4 @@ api.add_router("/quality", "psytrial.web.quality.api.queries.router")
 api.add_router("/exports", "psytrial.web.exports.api.router")
 from psytrial.web.quality.api.errors import install as install_error_handlers  # noqa: E402
 install_error_handlers(api)  # one error shape for every router: {"detail", "field_errors"}
+api.add_router("/pharmacy", "psytrial.web.pharmacy.api.router")

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "psytrial.web.forms",
     "psytrial.web.enrolment",
     "psytrial.web.randomization",
+    "psytrial.web.pharmacy",
     "psytrial.web.quality",
     "psytrial.web.exports",
 ]

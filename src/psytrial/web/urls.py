@@ -13,6 +13,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", include("psytrial.web.trial.urls")),
     path("accounts/", include("psytrial.web.accounts.urls")),
+    path("s/<slug:code>/", include("psytrial.web.pharmacy.urls")),
     path("", include("psytrial.web.forms.urls")),
     path("", include("psytrial.web.enrolment.urls")),
     path("", include("psytrial.web.randomization.urls")),

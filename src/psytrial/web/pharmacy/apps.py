@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PharmacyConfig(AppConfig):
+    name = "psytrial.web.pharmacy"
+    label = "pharmacy"
+    verbose_name = "Pharmacy and administration"
