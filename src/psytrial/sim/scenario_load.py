@@ -1,0 +1,122 @@
+"""Reading scenario files: YAML text in, a frozen `Scenario` out, or one located error line.
+
+Errors look like the protocol loader's, and are made with its helpers:
+
+    kpt2002.yaml:57: arms.high.session.hrs.affect.sd: expected a positive number, got -0.4
+
+The YAML is composed into a node tree first, so that a pydantic error location (or the path
+of a cross-check) can be walked back to the line it came from. The scenario keeps a map of
+its paths to their lines, so checks against a protocol made later still point at the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from psytrial.core.errors import ScenarioError
+from psytrial.core.protocol import Protocol
+from psytrial.core.protocol.loader import _line_of, _message, format_loc
+from psytrial.sim.scenario_checks import check_scenario
+from psytrial.sim.scenario_model import Path as LocPath
+from psytrial.sim.scenario_model import Scenario, ScenarioCheckError
+
+_EXTRA = "unexpected key; check its spelling against docs/scenario-format.md"
+
+
+def load_scenario(path: str | Path, protocol: Protocol | None = None) -> Scenario:
+    """Read and validate a scenario file (and check it against `protocol`, if given)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{file}: expected a scenario file, found no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{file}: expected a readable UTF-8 text file ({exc})") from None
+    return parse_scenario(text, source=file.name, protocol=protocol)
+
+
+def parse_scenario(
+    text: str, source: str = "<scenario>", protocol: Protocol | None = None
+) -> Scenario:
+    """Validate scenario YAML text; `source` names it in error messages."""
+    root, data = _parse_yaml(text, source)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_describe(exc, root, source)) from None
+    scenario.remember_origin(source, dict(_lines(root)))
+    if protocol is not None:
+        check_scenario(scenario, protocol)
+    return scenario
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML, but dates stay text: pydantic then checks them with a located message
+    (PyYAML itself fails on 1996-13-08 with a bare ValueError and no line)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _parse_yaml(text: str, source: str) -> tuple[yaml.Node, Any]:
+    """The node tree (for lines) and the plain data of the one document in `text`."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(
+            f"{source}{line}: expected valid YAML, got a syntax error ({exc.problem})"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{source}: expected valid YAML ({exc})") from None
+    finally:
+        loader.dispose()
+    if node is None or not isinstance(data, Mapping):
+        got = "an empty file" if node is None else f"a {type(data).__name__}"
+        raise ScenarioError(f"{source}:1: expected a mapping at the top level, got {got}")
+    return node, data
+
+
+def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
+    error = exc.errors(include_url=False)[0]
+    loc: LocPath = tuple(error["loc"])
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, ScenarioCheckError):
+        loc, message = cause.path, cause.message
+    elif error["type"] == "extra_forbidden":
+        message = _EXTRA
+    else:
+        message = _message(error)
+    # A mapping key that is not an identifier: pydantic adds a "[key]" part after the key.
+    if loc and loc[-1] == "[key]":
+        loc = loc[:-1]
+    line = _line_of(root, loc)
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {format_loc(loc) or '(top level)'}: {message}"
+
+
+def _lines(node: yaml.Node, path: LocPath = ()) -> Iterator[tuple[LocPath, int]]:
+    """Every path of the document with the line of its key (or of its item in a list)."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, _key(key.value))
+            yield child, key.start_mark.line + 1
+            yield from _lines(value, child)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            yield (*path, index), value.start_mark.line + 1
+            yield from _lines(value, (*path, index))
+
+
+def _key(value: Any) -> str | int:
+    # YAML month keys (change_by_month: {3: -20}) are ints in the model's paths too.
+    text = str(value)
+    return int(text) if text.isdigit() else text
