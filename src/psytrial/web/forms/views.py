@@ -9,6 +9,7 @@ kept; on a conflict, also the values someone else saved meanwhile.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -25,7 +26,7 @@ from psytrial.core.roles import Role
 from psytrial.web.enrolment.actions import enter_form
 from psytrial.web.forms import rendering
 from psytrial.web.forms.actions import lock_form
-from psytrial.web.forms.catalog import entry_form, instrument
+from psytrial.web.forms.catalog import EntryForm, entry_form, instrument
 from psytrial.web.forms.errors import FormConflict
 from psytrial.web.forms.models import FormRecord
 from psytrial.web.forms.permissions import (
@@ -38,14 +39,59 @@ from psytrial.web.forms.permissions import (
 )
 from psytrial.web.forms.queries import current_version
 from psytrial.web.forms.viewkit import denied_is_403, roles_at, study_or_404
-from psytrial.web.permissions import ActionRefused, fetch_participant, roles_of
+from psytrial.web.permissions import ActionRefused, fetch_participant, require_role, roles_of
 from psytrial.web.trial.models import Participant, Study
 
 
+@dataclass
+class Place:
+    """One form entry's address, once the user may read it."""
+
+    study: Study
+    participant: Participant
+    definition: InstrumentDef
+    visit: str  # as in the URL: "-" for unscheduled
+    occurrence: int
+    variant: str
+
+    @property
+    def visit_id(self) -> str:
+        return "" if self.visit == "-" else self.visit
+
+    def record(self) -> FormRecord | None:
+        return FormRecord.objects.filter(
+            participant=self.participant,
+            instrument_id=self.definition.id,
+            visit_id=self.visit_id,
+            occurrence=self.occurrence,
+            variant=self.variant,
+        ).first()
+
+    def url(self, action: str = "entry") -> str:
+        kwargs: dict[str, Any] = {
+            "code": self.study.code,
+            "pk": self.participant.pk,
+            "instrument_id": self.definition.id,
+            "visit": self.visit,
+            "occurrence": self.occurrence,
+        }
+        if self.variant:
+            kwargs["variant"] = self.variant
+        return reverse(
+            f"forms:{action}_variant" if self.variant else f"forms:{action}", kwargs=kwargs
+        )
+
+
 def _place(
-    request: HttpRequest, code: str, pk: int, instrument_id: str, variant: str
-) -> tuple[Study, Participant, InstrumentDef]:
-    """Study, participant and instrument, once the user may read this entry (else 403/404)."""
+    request: HttpRequest,
+    code: str,
+    pk: int,
+    instrument_id: str,
+    visit: str,
+    occurrence: int,
+    variant: str,
+) -> Place:
+    """The entry's place, once the user may read it (else 403, or 404 if there is none)."""
     study = study_or_404(request.user, code)
     participant, _ = fetch_participant(request.user, study, pk, set(Role))
     try:
@@ -62,7 +108,53 @@ def _place(
         and may_see(roles_of(request.user, study), defn, variant)
     ):
         raise PermissionDenied(f"your role does not show {defn.id}")
-    return study, participant, defn
+    return Place(study, participant, defn, visit, occurrence, variant)
+
+
+def _may_change(request: HttpRequest, place: Place) -> bool:
+    here = roles_at(request.user, place.study, place.participant.site)
+    return may_enter(here, place.definition, place.variant or None) and may_see(
+        here | roles_of(request.user, place.study), place.definition, place.variant
+    )
+
+
+@dataclass
+class Submission:
+    """What the page shows after a POST that saved nothing (or before any POST)."""
+
+    shown: dict[str, Any]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    expected: int = 0
+    reason: str = ""
+    conflict: bool = False
+
+
+def _submit(request: HttpRequest, place: Place, entry: EntryForm) -> Submission | None:
+    """Save the POSTed entry; None when saved, else what to show again."""
+    raw = rendering.raw_from_post(entry, request.POST)
+    reason = request.POST.get("reason", "")
+    try:
+        sent = int(request.POST.get("expected_version", "0"))
+    except ValueError:
+        sent = -1
+    try:
+        enter_form(
+            request.user,
+            place.participant,
+            place.definition.id,
+            place.visit_id,
+            raw,
+            reason=reason,
+            expected_version=sent,
+            occurrence=place.occurrence,
+        )
+    except FormConflict as exc:
+        return Submission(exc.submitted, exc.field_errors, exc.current_version, reason, True)
+    except FormError as exc:
+        return Submission(raw, exc.field_errors, sent, reason)
+    except ActionRefused as exc:
+        return Submission(raw, {"__all__": [str(exc)]}, sent, reason)
+    return None
 
 
 @login_required
@@ -76,114 +168,55 @@ def entry(
     occurrence: int,
     variant: str = "",
 ) -> HttpResponse:
-    study, participant, defn = _place(request, code, pk, instrument_id, variant)
-    visit_id = "" if visit == "-" else visit
-    record = FormRecord.objects.filter(
-        participant=participant,
-        instrument_id=defn.id,
-        visit_id=visit_id,
-        occurrence=occurrence,
-        variant=variant,
-    ).first()
+    place = _place(request, code, pk, instrument_id, visit, occurrence, variant)
+    record = place.record()
     version = current_version(record) if record is not None else None
     saved = dict(version.data) if version is not None else {}
-    held = roles_at(request.user, study, participant.site) | roles_of(request.user, study)
-    editable = (
-        may_enter(roles_at(request.user, study, participant.site), defn, variant or None)
-        and may_see(held, defn, variant)
-        and not study.is_locked
-        and not (record is not None and record.locked)
-    )
-    entry = entry_form(defn)
-    shown: dict[str, Any] = {k: rendering.as_raw(v) for k, v in saved.items()}
-    variants = variants_of(defn)
+    may_change = _may_change(request, place)
+    entry = entry_form(place.definition)
+    shown = {k: rendering.as_raw(v) for k, v in saved.items()}
+    variants = variants_of(place.definition)
     if variants is not None and not shown:
         shown[variants.field] = variant
-    errors: dict[str, list[str]] = {}
-    expected = version.version if version is not None else 0
-    conflict = False
-    reason = ""
+    result = Submission(shown, expected=version.version if version is not None else 0)
     if request.method == "POST":
-        if not editable:
+        if not may_change:
             raise PermissionDenied("you may not change this form")
-        raw = rendering.raw_from_post(entry, request.POST)
-        reason = request.POST.get("reason", "")
-        try:
-            sent = int(request.POST.get("expected_version", "0"))
-        except ValueError:
-            sent = -1
-        try:
-            enter_form(
-                request.user,
-                participant,
-                defn.id,
-                visit_id,
-                raw,
-                reason=reason,
-                expected_version=sent,
-                occurrence=occurrence,
+        outcome = _submit(request, place, entry)
+        if outcome is None:
+            messages.success(
+                request, f"{place.definition.label} saved for {place.participant.code}."
             )
-        except FormConflict as exc:
-            errors, shown, conflict = exc.field_errors, exc.submitted, True
-        except FormError as exc:
-            errors, shown, expected = exc.field_errors, raw, sent
-        except ActionRefused as exc:
-            errors, shown, expected = {"__all__": [str(exc)]}, raw, sent
-        else:
-            messages.success(request, f"{defn.label} saved for {participant.code}.")
-            return redirect("enrolment:participant", code=study.code, pk=participant.pk)
+            return redirect("enrolment:participant", code=code, pk=pk)
+        result = outcome
+    locked = place.study.is_locked or (record is not None and record.locked)
+    here = roles_at(request.user, place.study, place.participant.site)
     return render(
         request,
         "forms/entry.html",
         {
-            "study": study,
-            "participant": participant,
-            "definition": defn,
-            "visit_id": visit_id,
+            "study": place.study,
+            "participant": place.participant,
+            "definition": place.definition,
+            "visit_id": place.visit_id,
             "occurrence": occurrence,
             "variant": variant,
             "record": record,
             "version": version,
             "history": record.versions.select_related("saved_by") if record else [],
-            "sections": rendering.sections(entry, shown, errors, saved if conflict else None),
-            "form_errors": errors.get("__all__", []),
-            "reason_errors": errors.get("reason", []),
-            "reason": reason,
-            "expected_version": expected,
-            "editable": editable,
-            "conflict": conflict,
-            "may_lock": bool(
-                record
-                and not record.locked
-                and roles_at(request.user, study, participant.site) & LOCKERS
+            "sections": rendering.sections(
+                entry, result.shown, result.errors, saved if result.conflict else None
             ),
-            "lock_url": reverse(
-                "forms:lock_variant" if variant else "forms:lock",
-                kwargs=_url_kwargs(study, participant, defn, visit, occurrence, variant),
-            ),
+            "form_errors": result.errors.get("__all__", []),
+            "reason_errors": result.errors.get("reason", []),
+            "reason": result.reason,
+            "expected_version": result.expected,
+            "editable": may_change and not locked,
+            "conflict": result.conflict,
+            "may_lock": bool(record and not record.locked and here & LOCKERS),
+            "lock_url": place.url("lock"),
         },
-        status=200,
     )
-
-
-def _url_kwargs(
-    study: Study,
-    participant: Participant,
-    defn: InstrumentDef,
-    visit: str,
-    occurrence: int,
-    variant: str,
-) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "code": study.code,
-        "pk": participant.pk,
-        "instrument_id": defn.id,
-        "visit": visit,
-        "occurrence": occurrence,
-    }
-    if variant:
-        kwargs["variant"] = variant
-    return kwargs
 
 
 @login_required
@@ -198,19 +231,11 @@ def lock(
     occurrence: int,
     variant: str = "",
 ) -> HttpResponse:
-    study, participant, defn = _place(request, code, pk, instrument_id, variant)
-    record = FormRecord.objects.filter(
-        participant=participant,
-        instrument_id=defn.id,
-        visit_id="" if visit == "-" else visit,
-        occurrence=occurrence,
-        variant=variant,
-    ).first()
+    place = _place(request, code, pk, instrument_id, visit, occurrence, variant)
+    require_role(request.user, place.study, LOCKERS, place.participant.site)
+    record = place.record()
     if record is None:
         raise Http404("no such form entry")
     lock_form(request.user, record, reason=request.POST.get("reason", ""))
-    messages.success(request, f"{defn.label} locked.")
-    name = "forms:entry_variant" if variant else "forms:entry"
-    return redirect(
-        reverse(name, kwargs=_url_kwargs(study, participant, defn, visit, occurrence, variant))
-    )
+    messages.success(request, f"{place.definition.label} locked.")
+    return redirect(place.url())

@@ -1,0 +1,75 @@
+"""How the forms, enrolment and randomization API endpoints answer, by the kind of refusal.
+
+ActionDenied, BlindingError         403  no role here, or blind to this
+ActionRefused, TransitionError      409  the trial's rules refuse it now
+FormConflict                        409  with the submitted data and the current version
+FormError (incl. locked/unchanged)  422  with the field errors
+AllocationError                     422
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.shortcuts import get_object_or_404
+from ninja import Schema
+
+from psytrial.core.errors import AllocationError, BlindingError, FormError, TransitionError
+from psytrial.web.forms.errors import FormConflict
+from psytrial.web.permissions import ActionDenied, ActionRefused, AnyUser, memberships
+from psytrial.web.trial.models import Study
+
+T = TypeVar("T")
+
+try:  # django-ninja >= 1.5 wants Status(...); older versions take a (status, body) tuple
+    from ninja import Status as _Status
+except ImportError:  # pragma: no cover
+    _Status = None
+
+
+def respond(status: int, body: Any) -> Any:
+    """A response with an explicit status, in the form the installed Ninja expects."""
+    return _Status(status, body) if _Status is not None else (status, body)
+
+
+class ErrorOut(Schema):
+    detail: str
+    field_errors: dict[str, list[str]] = {}
+    submitted: dict[str, Any] | None = None
+    current_version: int | None = None
+
+
+ERRORS: dict[int, type[ErrorOut]] = {403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def answer(call: Callable[[], T], ok: int = 200) -> Any:
+    """Run an action or a read; a refusal becomes its status and a one-line detail."""
+    try:
+        return respond(ok, call())
+    except (ActionDenied, BlindingError) as exc:
+        return respond(403, ErrorOut(detail=str(exc)))
+    except (ActionRefused, TransitionError) as exc:
+        return respond(409, ErrorOut(detail=str(exc)))
+    except FormConflict as exc:
+        return respond(
+            409,
+            ErrorOut(
+                detail=str(exc),
+                field_errors=exc.field_errors,
+                submitted=exc.submitted,
+                current_version=exc.current_version,
+            ),
+        )
+    except FormError as exc:
+        return respond(422, ErrorOut(detail=str(exc), field_errors=exc.field_errors))
+    except AllocationError as exc:
+        return respond(422, ErrorOut(detail=str(exc)))
+
+
+def member_study(user: AnyUser, code: str) -> Study:
+    """The study if the user holds any role in it; 404 if none, ActionDenied if not a member."""
+    study = get_object_or_404(Study, code=code)
+    if not memberships(user, study):
+        raise ActionDenied(f"expected a member of study {code}")
+    return study
