@@ -225,3 +225,18 @@ def test_the_clinician_records_the_administration_through_the_page(
         "dosed",
         clock_at.now - timedelta(minutes=20),
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(Role))
+def test_the_study_page_links_each_role_to_its_pages(people: Personas, role: Role) -> None:
+    code = people.study.code
+    page = client_of(people[role]).get(reverse("trial:study", args=[code])).content.decode()
+    links = {
+        reverse("pharmacy:worklist", args=[code]): role == Role.PHARMACIST,
+        reverse("pharmacy:sessions", args=[code]): role == Role.SESSION_CLINICIAN,
+        reverse("unblinding:log", args=[code]): role
+        in {Role.INVESTIGATOR, Role.DSMB_MEMBER, Role.MONITOR},
+    }
+    for url, shown in links.items():
+        assert (f'href="{url}"' in page) == shown, (role, url)

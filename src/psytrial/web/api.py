@@ -42,6 +42,7 @@ api.add_router("/exports", "psytrial.web.exports.api.router")
 from psytrial.web.quality.api.errors import install as install_error_handlers  # noqa: E402
 install_error_handlers(api)  # one error shape for every router: {"detail", "field_errors"}
 api.add_router("/pharmacy", "psytrial.web.pharmacy.api.router")
+api.add_router("/unblinding", "psytrial.web.unblinding.api.router")
 api.add_router("/forms", "psytrial.web.forms.api.router")
 api.add_router("/enrolment", "psytrial.web.enrolment.api.router")
 api.add_router("/randomization", "psytrial.web.randomization.api.router")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "psytrial.web.enrolment",
     "psytrial.web.randomization",
     "psytrial.web.pharmacy",
+    "psytrial.web.unblinding",
     "psytrial.web.quality",
     "psytrial.web.exports",
 ]

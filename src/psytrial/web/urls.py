@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("psytrial.web.trial.urls")),
     path("accounts/", include("psytrial.web.accounts.urls")),
     path("s/<slug:code>/", include("psytrial.web.pharmacy.urls")),
+    path("s/<slug:code>/unblinding/", include("psytrial.web.unblinding.urls")),
     path("", include("psytrial.web.forms.urls")),
     path("", include("psytrial.web.enrolment.urls")),
     path("", include("psytrial.web.randomization.urls")),

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class UnblindingConfig(AppConfig):
+    name = "psytrial.web.unblinding"
+    label = "unblinding"
+    verbose_name = "Emergency unblinding"
