@@ -160,7 +160,7 @@ def sign(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     record = readouts.record_for(request.user, study, pk)
     try:
         sign_form(request.user, record, request.POST.get("password", ""))
-    except ActionRefused as exc:
+    except (FormError, ActionRefused) as exc:
         messages.error(request, _refusal(exc))
     else:
         messages.success(request, "Form signed.")
