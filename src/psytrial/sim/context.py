@@ -59,6 +59,7 @@ class Context:
     relapse: dict[str, FloatArray]
     dropout: FloatArray
     withdrawal: FloatArray
+    start_minutes: int
 
 
 def build_context(parts: ProtocolParts, scenario: Scenario) -> Context:
@@ -84,6 +85,7 @@ def build_context(parts: ProtocolParts, scenario: Scenario) -> Context:
         relapse=relapse,
         dropout=np.full(horizon, follow.dropout_monthly),
         withdrawal=np.full(horizon, follow.withdrawal_monthly),
+        start_minutes=scenario.timing.session_start_minutes,
     )
 
 

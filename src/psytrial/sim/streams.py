@@ -24,10 +24,7 @@ FloatArray = NDArray[np.float64]
 class Slot:
     start: int
     shape: tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        return prod(self.shape)
+    size: int
 
 
 @dataclass
@@ -40,7 +37,7 @@ class LayoutBuilder:
     def add(self, key: Hashable, *shape: int) -> None:
         if key in self.slots:
             raise KeyError(f"slot {key!r} declared twice")
-        slot = Slot(self.width, tuple(shape))
+        slot = Slot(self.width, tuple(shape), prod(shape))
         self.slots[key] = slot
         self.width += slot.size
 

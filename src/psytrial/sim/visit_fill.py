@@ -77,7 +77,7 @@ class Filled:
 
 
 def session_clock(ctx: Context, minutes_after_start: int = 0) -> time:
-    total = ctx.scenario.timing.session_start_minutes + minutes_after_start
+    total = ctx.start_minutes + minutes_after_start
     return time(total // 60, total % 60)
 
 
