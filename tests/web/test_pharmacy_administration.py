@@ -187,3 +187,15 @@ def test_only_the_session_clinician_records_administration(
                 administered_at=clock_at.now,
             )
     assert not Administration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_accepts_the_minute_of_the_check_as_entered_to_the_minute(
+    people: Personas, clock_at: SimClock
+) -> None:
+    high, _ = randomized_pair(people)
+    clock_at.advance(seconds=50)
+    checked(people, high, second_pharmacist(people))  # checked at 09:00:50
+    clock_at.advance(seconds=5)
+    minute = clock_at.now.replace(second=0)  # 09:00, as the page's datetime field gives it
+    assert give(people, high, clock_at, administered_at=minute).administered_at == minute

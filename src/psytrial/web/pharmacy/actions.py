@@ -253,7 +253,8 @@ def _check_volume_and_time(
             f"{administered_at:%Y-%m-%d %H:%M}"
         )
     checked_at = prep.checked_at or prep.prepared_at
-    if administered_at < checked_at:
+    # The clinician records the time to the minute, so the check's own minute counts as after.
+    if administered_at < checked_at.replace(second=0, microsecond=0):
         raise ActionRefused(
             f"administered_at: expected a time after the pharmacy's check at "
             f"{checked_at:%Y-%m-%d %H:%M}, got {administered_at:%Y-%m-%d %H:%M}"
