@@ -256,3 +256,23 @@ def test_it_gives_no_session_and_no_adverse_events_to_someone_who_withdraws_befo
         assert course.adverse_events == ()
         assert all(PROTOCOL.visit(v.visit_id).phase == "preparation" for v in course.visits)
         assert course.end_date >= course.randomized_on
+
+
+def test_it_dates_first_use_between_the_last_clean_visit_and_the_confirming_one() -> None:
+    cohort = generate_cohort(PROTOCOL, variant(missed_visit=0.2), 120, 23)
+    checked = 0
+    for course in (cohort.outcomes_for(p.index, "low") for p in cohort.randomizable):
+        if course.relapse_detected_month is None:
+            continue
+        clean = [
+            v.date
+            for v in course.visits
+            if v.month is not None and v.attended and v.month < course.relapse_detected_month
+        ]
+        confirming = next(v for v in course.visits if v.month == course.relapse_detected_month)
+        answers = confirming.entries_for("followup")[0].answers
+        assert isinstance(answers, dict)
+        first_use = answers["first_use_date"]
+        assert max(clean, default=course.session_date) < first_use <= confirming.date  # type: ignore[operator]
+        checked += 1
+    assert checked > 50

@@ -329,7 +329,10 @@ class _FollowUpWalk:
         start = self.plan.session_date or self.plan.dated[0][0]
         days = self.plan.days_per_month
         first = start + timedelta(days=int((relapse - 1) * days + float(u_day) * days))
-        return UseState(True, min(first, on))
+        # Use began after the last visit that found none, and by this visit at the latest.
+        attended = [r.date for r in self.records if r.attended and r.month is not None]
+        earliest = max(attended, default=start) + timedelta(days=1)
+        return UseState(True, min(max(first, earliest), on))
 
     def _visit(self, visit: Visit, on: date, use: UseState | None) -> None:
         setting = _setting(self.ctx, self.person, self.arm, visit, on, self.plan, use)
