@@ -270,3 +270,28 @@ def test_the_time_of_every_version_comes_from_the_web_clock(
     with clock.simulated(lambda: FIXED):
         record = save_form(_inv(people), participant, "baseline", "baseline", baseline())
     assert record.versions.get().saved_at == FIXED
+
+
+def test_a_new_version_lapses_the_signature_of_the_old_one(
+    people: Personas, participant: Participant
+) -> None:
+    from psytrial.web.quality.signatures import sign_form
+    from tests.web.personas import PASSWORD
+
+    inv = _inv(people)
+    record = save_form(inv, participant, "baseline", "baseline", baseline())
+    sign_form(inv, record, PASSWORD)
+    record.refresh_from_db()
+    assert record.signed_by == inv
+    record = save_form(
+        inv,
+        participant,
+        "baseline",
+        "baseline",
+        baseline(weight="71"),
+        reason="typo",
+        expected_version=1,
+    )
+    record.refresh_from_db()
+    assert record.signed_by is None and record.signed_at is None
+    assert AuditEntry.objects.filter(action="form.signature_lapsed").count() == 1

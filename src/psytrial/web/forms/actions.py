@@ -6,7 +6,8 @@ instrument (`permissions`) and that the blind lets them see it; checks that the 
 the instrument at that visit; validates the data (`validation`); then, in one transaction
 holding the participant's row lock (so concurrent saves of one participant queue), refuses a
 locked form, an unchanged submission, a stale `expected_version` and a change without a
-reason; stores the new version and audits the old and new value of every changed field.
+reason; stores the new version and audits the old and new value of every changed field; a
+signature of an earlier version lapses (the quality app's `lapse_signature`, same transaction).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
@@ -92,7 +94,23 @@ def save_form(
             new={"version": record.current_version, "values": {k: data.get(k) for k in changed}},
             reason=reason.strip(),
         )
+        if record.current_version > 1:
+            _lapse_signature(record, user, role)
     return record
+
+
+def _lapse_signature(record: FormRecord, user: User, role: Role) -> None:
+    """A signature binds the version it signed: a new version voids it, in this transaction.
+
+    The signatures live in the quality app, which builds on this one, hence the late import.
+    """
+    if not django_apps.is_installed("psytrial.web.quality"):
+        return
+    from psytrial.web.quality.signatures import lapse_signature
+
+    lapse_signature(
+        record, actor=user.get_username(), role=role.value, new_version=record.current_version
+    )
 
 
 def lock_form(user: User, record: FormRecord, *, reason: str = "") -> FormRecord:

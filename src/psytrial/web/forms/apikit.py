@@ -1,10 +1,13 @@
-"""How the forms, enrolment and randomization API endpoints answer, by the kind of refusal.
+"""How the forms, enrolment and randomization API endpoints answer, by the kind of refusal,
+in the API's one error shape {"detail", "field_errors"} (see web.quality.api.errors):
 
-ActionDenied, BlindingError         403  no role here, or blind to this
-ActionRefused, TransitionError      409  the trial's rules refuse it now
-FormConflict                        409  with the submitted data and the current version
-FormError (incl. locked/unchanged)  422  with the field errors
-AllocationError                     422
+    FormError (bad values)              400  with the field errors
+    AllocationError (a bad list, n)     400
+    ActionDenied, BlindingError         403  no role here, or blind to this
+    ActionRefused, TransitionError      409  the trial's rules refuse it now
+    FormLocked, FormUnchanged           409  a locked form or study; a double submit
+    FormConflict                        409  a stale version: also the current version and
+                                             the submitted data, so nothing typed is lost
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Schema
 
 from psytrial.core.errors import AllocationError, BlindingError, FormError, TransitionError
-from psytrial.web.forms.errors import FormConflict
+from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.permissions import ActionDenied, ActionRefused, AnyUser, memberships
 from psytrial.web.trial.models import Study
 
@@ -40,7 +43,7 @@ class ErrorOut(Schema):
     current_version: int | None = None
 
 
-ERRORS: dict[int, type[ErrorOut]] = {403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, type[ErrorOut]] = {400: ErrorOut, 403: ErrorOut, 409: ErrorOut}
 
 
 def answer(call: Callable[[], T], ok: int = 200) -> Any:
@@ -50,7 +53,7 @@ def answer(call: Callable[[], T], ok: int = 200) -> Any:
     except (ActionDenied, BlindingError) as exc:
         return respond(403, ErrorOut(detail=str(exc)))
     except (ActionRefused, TransitionError) as exc:
-        return respond(409, ErrorOut(detail=str(exc)))
+        return respond(409, ErrorOut(detail=str(exc), field_errors={"__all__": [str(exc)]}))
     except FormConflict as exc:
         return respond(
             409,
@@ -61,10 +64,12 @@ def answer(call: Callable[[], T], ok: int = 200) -> Any:
                 current_version=exc.current_version,
             ),
         )
+    except (FormLocked, FormUnchanged) as exc:
+        return respond(409, ErrorOut(detail=str(exc), field_errors=exc.field_errors))
     except FormError as exc:
-        return respond(422, ErrorOut(detail=str(exc), field_errors=exc.field_errors))
+        return respond(400, ErrorOut(detail=str(exc), field_errors=exc.field_errors))
     except AllocationError as exc:
-        return respond(422, ErrorOut(detail=str(exc)))
+        return respond(400, ErrorOut(detail=str(exc)))
 
 
 def member_study(user: AnyUser, code: str) -> Study:
