@@ -14,6 +14,7 @@ from psytrial.cli.demo_cmd import demo
 from psytrial.cli.errors import run_reporting_errors
 from psytrial.cli.protocol_cmd import protocol_app
 from psytrial.cli.randomization_cmd import randomization_app
+from psytrial.cli.simulate_cmd import simulate_app
 from psytrial.cli.web_cmd import audit_app, serve, study_app, user_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(randomization_app, name="randomization")
+app.add_typer(simulate_app, name="simulate")
 app.add_typer(audit_app, name="audit")
 app.add_typer(study_app, name="study")
 app.add_typer(user_app, name="user")
