@@ -149,6 +149,31 @@ def test_it_answers_every_instrument_so_that_the_protocol_accepts_it() -> None:
     assert set(seen) == {i.id for i in PROTOCOL.instruments}
 
 
+def test_it_answers_a_design_with_open_label_and_arm_specific_sessions() -> None:
+    # kpt2007: an open-label session for all before randomization, then two more sessions
+    # for one arm only, a questionnaire, and follow-up anchored at randomization.
+    protocol = load_protocol(ROOT / "protocols" / "kpt2007.yaml")
+    scenario = load_scenario(ROOT / "scenarios" / "kpt2007.yaml", protocol)
+    cohort = generate_cohort(protocol, scenario, 40, 3)
+    seen: Counter[str] = Counter()
+    for person in cohort.randomizable:
+        assert [v.visit_id for v in person.visits] == ["screening", "open_session"]
+        assert person.randomize_on == person.visits[-1].date
+        for visit in person.visits:
+            for entry in visit.entries:
+                _check_entry(protocol, entry.instrument_id, entry.answers, seen)
+        for arm in ("multiple", "single"):
+            course = cohort.outcomes_for(person.index, arm)
+            sessions = [v.visit_id for v in course.visits if v.visit_id.startswith("kpt")]
+            assert sessions == ([] if arm == "single" else sessions)
+            assert course.received_session == (arm == "multiple")
+            entries = [e for v in course.visits for e in v.entries]
+            entries += [ae.entry for ae in course.adverse_events if ae.entry is not None]
+            for entry in entries:
+                _check_entry(protocol, entry.instrument_id, entry.answers, seen)
+    assert set(seen) == {i.id for i in protocol.instruments}
+
+
 def test_it_refuses_the_course_of_someone_not_randomizable_or_an_unknown_arm() -> None:
     cohort = generate_cohort(PROTOCOL, SCENARIO, 40, 2)
     outsider = next(p for p in cohort.people if not p.randomizable)

@@ -59,6 +59,16 @@ def test_it_ships_hazards_that_give_the_assumed_abstinence_at_24_months() -> Non
     assert 0.05 <= survival["low"] <= 0.15
 
 
+def test_it_ships_kpt2007_hazards_that_give_the_published_one_year_abstinence() -> None:
+    # PUBLISHED (Krupitsky et al. 2007): 13 of 26 vs 6 of 27 abstinent at one year.
+    protocol = load_protocol(ROOT / "protocols" / "kpt2007.yaml")
+    scenario = load_scenario(ROOT / "scenarios" / "kpt2007.yaml", protocol)
+    for arm_id, published in (("multiple", 13 / 26), ("single", 6 / 27)):
+        pieces = scenario.arms[arm_id].relapse_hazard
+        total = sum([p.hazard for p in pieces if p.from_month <= m][-1] for m in range(1, 13))
+        assert math.exp(-total) == pytest.approx(published, abs=0.002)
+
+
 def test_it_labels_every_unpublished_value_in_the_shipped_file() -> None:
     assert TEXT.count("ASSUMPTION (not published)") >= 20
     assert "PUBLISHED: randomized per arm by sex" in TEXT

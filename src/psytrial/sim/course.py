@@ -44,6 +44,7 @@ class _Plan:
     dated: list[tuple[date, Visit]]
     session_date: date | None
     days_per_month: float
+    month_origin: date  # the date follow-up months count from (their anchor's date)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def _plan(
     dated.sort(key=lambda pair: (pair[0], order[pair[1].id]))
     monthly = ctx.parts.protocol.monthly_follow_up
     days = monthly.days_per_month if monthly is not None else DEFAULT_DAYS_PER_MONTH
-    return _Plan(dated, session_date, days)
+    first = next((v for v in visits if v.phase == "follow_up"), None)
+    origin = anchors.get(first.anchor, randomized_on) if first is not None else randomized_on
+    return _Plan(dated, session_date, days, origin)
 
 
 def _dated(ctx: Context, row: FloatArray, visit: Visit, anchor: date, not_before: date) -> date:
@@ -187,12 +190,15 @@ def _withdrawn_early(
     plan: _Plan,
 ) -> ParticipantCourse:
     assert plan.session_date is not None
-    days = max((plan.session_date - randomized_on).days, 1)
+    # ASSUMPTION: an early withdrawal happens before the session and before follow-up starts.
+    follow = [on for on, v in plan.dated if v.phase == "follow_up"]
+    before = min([plan.session_date, *follow])
+    days = max((before - randomized_on).days, 1)
     left_on = randomized_on + timedelta(days=int(_u(ctx, row, "withdraw_before")[1] * days))
     records: list[VisitRecord] = []
     guesses: list[BlindingGuess] = []
     for on, visit in plan.dated:
-        if on >= left_on or visit.phase == "drug_session":
+        if on >= left_on or visit.phase in ("drug_session", "follow_up"):
             break
         setting = _setting(ctx, person, arm, visit, on, plan)
         filled = fill_visit(ctx, visit, on, row, True, setting)
@@ -326,7 +332,7 @@ class _FollowUpWalk:
         self.detected = month
         form = self.ctx.parts.followup_form
         u_day = _u(self.ctx, self.row, visit.id, form.id)[3] if form is not None else 0.0
-        start = self.plan.session_date or self.plan.dated[0][0]
+        start = self.plan.month_origin
         days = self.plan.days_per_month
         first = start + timedelta(days=int((relapse - 1) * days + float(u_day) * days))
         # Use began after the last visit that found none, and by this visit at the latest.
