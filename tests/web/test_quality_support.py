@@ -21,6 +21,7 @@ from psytrial.core.roles import Role
 from psytrial.web.enrolment.actions import enter_form, screen
 from psytrial.web.forms.models import FormRecord
 from psytrial.web.pharmacy.actions import record_administration
+from psytrial.web.randomization.actions import randomize
 from psytrial.web.trial.actions import create_user, grant_role
 from psytrial.web.trial.models import Participant, Site
 from psytrial.web.visits.actions import enter_visit_form, mark_missed, withdraw
@@ -168,3 +169,54 @@ def small_trial(people: Personas, clock: SimClock) -> SmallTrial:
     for p in (high, low, failed):
         p.refresh_from_db()
     return SmallTrial(high, low, failed, session_day, withdrawn_on)
+
+
+def cohort(people: Personas, clock: SimClock, n: int = 8) -> list[Participant]:
+    """`n` participants randomized, dosed and followed for three months (varied answers)."""
+    from tests.web.test_enrolment_support import publish
+    from tests.web.test_pharmacy_support import ready
+
+    inv, rater = people[Role.INVESTIGATOR], people[Role.OUTCOME_RATER]
+    publish(people)
+    checker = second_pharmacist(people)
+    group = []
+    for i in range(n):
+        p = ready(people, sex="male" if i % 3 else "female")
+        randomize(inv, p)
+        p.refresh_from_db()
+        checked(people, p, checker)
+        group.append(p)
+    clock.advance(hours=1)
+    for i, p in enumerate(group):
+        record_administration(
+            people[Role.SESSION_CLINICIAN],
+            people.study,
+            p.pk,
+            kit_code=p.kit_code,
+            volume_ml=Decimal("5.0"),
+            administered_at=clock.now - timedelta(minutes=30),
+        )
+        enter_form(rater, p, "craving", "baseline", {"value": str(50 + 7 * i % 40)})
+        enter_form(people[Role.PSYCHOTHERAPIST], p, "hrs", "session", hrs_answers())
+    for month in (1, 2, 3):
+        clock.advance(days=30)
+        for i, p in enumerate(group):
+            use = (i + month) % 4 == 0
+            enter_visit_form(
+                rater,
+                p,
+                "followup",
+                f"m{month:02d}",
+                followup(use, "positive" if use else "negative"),
+            )
+            if month in (1, 3):
+                enter_form(
+                    rater,
+                    p,
+                    "craving",
+                    f"m{month:02d}",
+                    {"value": str((30 + 11 * i + 5 * month) % 90)},
+                )
+    for p in group:
+        p.refresh_from_db()
+    return group
