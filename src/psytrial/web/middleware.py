@@ -1,4 +1,7 @@
-"""Security headers Django does not set by itself: Content-Security-Policy, Permissions-Policy."""
+"""Middleware of our own: security headers Django does not set by itself (Content-Security-
+Policy, Permissions-Policy), and a last line of defence that answers 403 to a refusal a view
+let through (ActionDenied, BlindingError) instead of a 500 page.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import get_resolver
+
+from psytrial.core.errors import BlindingError
+from psytrial.web.permissions import ActionDenied
 
 
 class ContentSecurityPolicyMiddleware:
@@ -18,3 +25,23 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class RefusalMiddleware:
+    """A view that lets ActionDenied or BlindingError escape answers 403, not a server error.
+
+    Views are meant to turn these into 403 themselves; this catches the ones that forget, so a
+    refused user never sees a 500 page (nor, with DEBUG on, a traceback).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ActionDenied | BlindingError):
+            return None
+        handler = get_resolver().resolve_error_handler(403)
+        return handler(request, exception)

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "psytrial.web.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "psytrial.web.middleware.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "psytrial.web.urls"
@@ -118,7 +119,11 @@ LOGIN_REDIRECT_URL = "trial:home"
 
 AXES_FAILURE_LIMIT = env_int("PSYTRIAL_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.5  # hours
+# Lock the account, not the address: clinic staff share one outgoing IP address, and locking
+# it after five mistakes would lock a whole site out in the middle of a drug session. axes
+# warns about this choice (axes.W006); it is deliberate, so that warning is silenced.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "psytrial/locked_out.html"
 AXES_VERBOSE = False
