@@ -76,7 +76,8 @@ def _parse_yaml(text: str, source: str) -> tuple[yaml.Node, Any]:
             f"{source}{line}: expected valid YAML, got a syntax error ({exc.problem})"
         ) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{source}: expected valid YAML ({exc})") from None
+        raise ScenarioError(
+            f"{source}: expected valid YAML ({' '.join(str(exc).split())})") from None
     finally:
         loader.dispose()
     if node is None or not isinstance(data, Mapping):

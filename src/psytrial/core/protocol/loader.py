@@ -88,7 +88,8 @@ def _parse_yaml(text: str, source: str) -> tuple[yaml.Node, Any]:
             f"{source}{line}: expected valid YAML, got a syntax error ({exc.problem})"
         ) from None
     except yaml.YAMLError as exc:
-        raise ProtocolError(f"{source}: expected valid YAML ({exc})") from None
+        raise ProtocolError(f"{source}: expected valid YAML ({' '.join(str(exc).split())})"
+                            ) from None
     finally:
         loader.dispose()
     if node is None or not isinstance(data, Mapping):
