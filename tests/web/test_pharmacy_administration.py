@@ -13,7 +13,7 @@ from psytrial.web.permissions import ActionDenied, ActionRefused
 from psytrial.web.pharmacy.actions import check_preparation, normal_kit_code, record_administration
 from psytrial.web.pharmacy.models import Administration
 from psytrial.web.pharmacy.readouts import session_view
-from psytrial.web.trial.models import Participant
+from psytrial.web.trial.models import Participant, Study
 from tests.web.personas import Personas
 from tests.web.test_pharmacy_support import (
     SimClock,
@@ -199,3 +199,22 @@ def test_it_accepts_the_minute_of_the_check_as_entered_to_the_minute(
     clock_at.advance(seconds=5)
     minute = clock_at.now.replace(second=0)  # 09:00, as the page's datetime field gives it
     assert give(people, high, clock_at, administered_at=minute).administered_at == minute
+
+
+@pytest.mark.django_db
+def test_nothing_is_prepared_checked_or_given_once_the_database_is_locked(
+    people: Personas, clock_at: SimClock
+) -> None:
+    high, low = randomized_pair(people)
+    checker = second_pharmacist(people)
+    unchecked = prepared(people, high)
+    checked(people, low, checker)
+    clock_at.advance(hours=1)
+    Study.objects.filter(pk=people.study.pk).update(locked_at=clock_at.now)
+    people.study.refresh_from_db()
+    locked = "expected an open database, got one locked on 2024-03-01"
+    with pytest.raises(ActionRefused, match=locked):
+        check_preparation(checker, people.study, unchecked.pk)
+    with pytest.raises(ActionRefused, match=locked):
+        give(people, low, clock_at)
+    assert not Administration.objects.exists()

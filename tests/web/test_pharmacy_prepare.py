@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -26,6 +27,7 @@ from psytrial.web.pharmacy.actions import prepare_dose
 from psytrial.web.pharmacy.models import DosePreparation
 from psytrial.web.pharmacy.readouts import preparation_details
 from psytrial.web.trial.actions import create_study, create_user, grant_role
+from psytrial.web.trial.models import Study
 from tests.web.personas import PASSWORD, PROTOCOLS, Personas, personas
 from tests.web.test_pharmacy_support import (
     arm,
@@ -199,3 +201,12 @@ def test_it_refuses_a_pharmacist_of_another_site() -> None:
     grant_role(elsewhere, two_sites.study, Role.PHARMACIST, two_sites.study.sites.get(code="msk"))
     with pytest.raises(ActionDenied, match="at one of your sites"):
         prepare_dose(elsewhere, two_sites.study, high.pk, None)
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_prepare_once_the_database_is_locked(people: Personas) -> None:
+    high, _ = randomized_pair(people)
+    Study.objects.filter(pk=people.study.pk).update(locked_at=datetime(2024, 6, 1, tzinfo=UTC))
+    people.study.refresh_from_db()
+    with pytest.raises(ActionRefused, match="got one locked on 2024-06-01"):
+        prepare_dose(people[Role.PHARMACIST], people.study, high.pk, None)

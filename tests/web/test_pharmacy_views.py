@@ -16,6 +16,7 @@ from django.urls import reverse
 from psytrial.core.roles import Role
 from psytrial.web.pharmacy.actions import check_preparation, prepare_dose, record_administration
 from psytrial.web.pharmacy.models import Administration, DosePreparation
+from psytrial.web.randomization.actions import randomize
 from psytrial.web.trial.models import Participant
 from tests.web.personas import Personas
 from tests.web.test_pharmacy_support import (
@@ -27,6 +28,7 @@ from tests.web.test_pharmacy_support import (
     masked,
     prepared,
     randomized_pair,
+    ready,
     second_pharmacist,
 )
 
@@ -119,20 +121,30 @@ def test_the_pharmacist_sees_the_dose_in_mg_and_the_split(
 
 
 @pytest.mark.django_db
-def test_the_pharmacist_sees_a_refusal_in_words(
+def test_the_pharmacist_sees_the_baseline_preparation_and_refusals_in_words(
     people: Personas, pair: tuple[Participant, Participant]
 ) -> None:
+    high, _ = pair
     client = client_of(people[Role.PHARMACIST])
-    url = reverse("pharmacy:participant", args=[people.study.code, pair[0].pk])
-    page = client.get(url, {"weight_kg": "130"}).content.decode()
-    assert "Cannot prepare: weight_kg: expected a weight between 40" in page
+    url = reverse("pharmacy:participant", args=[people.study.code, high.pk])
+    page = client.get(url).content.decode()  # the baseline form's 70 kg, computed at once
+    assert "140 mg" in page and "Record this preparation" in page
+    page = client.get(url, {"weight_kg": "72"}).content.decode()
+    assert "Cannot prepare: weight_kg: expected the baseline form&#x27;s 70" in page
+    assert "Record this preparation" not in page
     page = client.post(
-        reverse("pharmacy:prepare", args=[people.study.code, pair[0].pk]),
+        reverse("pharmacy:prepare", args=[people.study.code, high.pk]),
         {"weight_kg": "72"},
         follow=True,
     ).content.decode()
     assert "expected the baseline form&#x27;s 70" in page
     assert not DosePreparation.objects.exists()
+    heavy = ready(people, weight="130")
+    randomize(people[Role.INVESTIGATOR], heavy)
+    url = reverse("pharmacy:participant", args=[people.study.code, heavy.pk])
+    page = client.get(url).content.decode()
+    assert "Cannot prepare: weight_kg: expected a weight between 40" in page
+    assert "Record this preparation" not in page
 
 
 @pytest.mark.django_db

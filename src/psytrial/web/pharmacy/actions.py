@@ -46,10 +46,11 @@ def prepare_dose(
 ) -> DosePreparation:
     """Record the pharmacist's preparation of the participant's kit, sealed."""
     participant, cap = pharmacist_access(user, study, participant_id)
+    refuse_if_locked(study)
     with transaction.atomic():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         _refuse_unless_awaiting_dose(participant)
-        weight, source = _weight(participant, weight_kg)
+        weight, source = dosing_weight(participant, weight_kg)
         prep = compute_preparation(participant, cap, weight)
         row = DosePreparation.objects.create(
             participant=participant,
@@ -82,6 +83,14 @@ def prepare_dose(
     return row
 
 
+def refuse_if_locked(study: Study) -> None:
+    if study.is_locked:
+        raise ActionRefused(
+            f"study {study.code}: expected an open database, got one locked on "
+            f"{study.locked_at:%Y-%m-%d}; no dose can be recorded"
+        )
+
+
 def _refuse_unless_awaiting_dose(participant: Participant) -> None:
     if participant.status != "randomized" or not participant.kit_code:
         raise ActionRefused(
@@ -96,7 +105,7 @@ def _refuse_unless_awaiting_dose(participant: Participant) -> None:
         )
 
 
-def _weight(participant: Participant, entered: Decimal | None) -> tuple[Decimal, str]:
+def dosing_weight(participant: Participant, entered: Decimal | None) -> tuple[Decimal, str]:
     """The weight to dose by: the baseline form's; an entry must agree with it."""
     recorded = baseline_weight(participant)
     if recorded is None:
@@ -122,6 +131,7 @@ def check_preparation(user: AbstractBaseUser, study: Study, preparation_id: int)
             f"expected a dose preparation of study {study.code}, got id {preparation_id}"
         )
     pharmacist_access(user, study, found.participant_id)
+    refuse_if_locked(study)
     with transaction.atomic():
         prep = (
             DosePreparation.objects.select_for_update()
@@ -165,6 +175,7 @@ def record_administration(
 ) -> Administration:
     """The session clinician's record of the injection: by kit code, time and volume only."""
     participant, _ = fetch_participant(user, study, participant_id, {Role.SESSION_CLINICIAN})
+    refuse_if_locked(study)
     with transaction.atomic():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         prep = _ready_preparation(participant, kit_code)

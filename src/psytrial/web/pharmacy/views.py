@@ -21,6 +21,7 @@ from psytrial.core.errors import BlindingError, DosingError, TransitionError
 from psytrial.web import clock
 from psytrial.web.permissions import ActionDenied, ActionRefused
 from psytrial.web.pharmacy import actions
+from psytrial.web.pharmacy.allocation import baseline_weight
 from psytrial.web.pharmacy.forms import AdministrationForm, WeightForm
 from psytrial.web.pharmacy.readouts import (
     compute_preparation,
@@ -32,6 +33,8 @@ from psytrial.web.pharmacy.readouts import (
     session_rows,
     session_view,
 )
+from psytrial.web.sealing import Capability
+from psytrial.web.trial.models import Participant
 from psytrial.web.trial.views import study_for
 
 View = Callable[..., HttpResponse]
@@ -73,16 +76,26 @@ def participant(request: HttpRequest, code: str, pid: int) -> HttpResponse:
         context["details"] = preparation_details(request.user, study, prep)
         context["may_check"] = not prep.is_checked and prep.prepared_by_id != request.user.pk
     else:
-        form = WeightForm(request.GET or None)
-        context["form"] = form
-        if form.is_bound and form.is_valid() and form.cleaned_data["weight_kg"] is not None:
-            weight = form.cleaned_data["weight_kg"]
-            try:
-                context["preview"] = details_of(compute_preparation(person, cap, weight), study)
-                context["weight_kg"] = weight
-            except DosingError as exc:  # sealed or not: this page is the pharmacist's
-                context["refusal"] = str(exc)
+        context.update(_preview(request, person, cap))
     return render(request, "pharmacy/participant.html", context)
+
+
+def _preview(request: HttpRequest, person: Participant, cap: Capability) -> dict[str, Any]:
+    """The preparation for the baseline weight, or for a weight typed in (which must agree)."""
+    form = WeightForm(request.GET or None)
+    shown: dict[str, Any] = {"form": form}
+    if form.is_bound and not form.is_valid():
+        return shown
+    entered = form.cleaned_data["weight_kg"] if form.is_bound else None
+    if not form.is_bound and baseline_weight(person) is None:
+        return shown  # nothing to compute yet: the pharmacist types the weight
+    try:
+        weight, _ = actions.dosing_weight(person, entered)
+        shown["preview"] = details_of(compute_preparation(person, cap, weight), person.study)
+    except (ActionRefused, DosingError) as exc:  # sealed or not: this page is the pharmacist's
+        shown["refusal"] = str(exc)
+    shown["weight_kg"] = entered
+    return shown
 
 
 @login_required
