@@ -161,7 +161,8 @@ def masked(text: str, *participants: Participant) -> str:
     """The text with what may differ between participants replaced: codes, kit codes, ids."""
     for i, p in enumerate(participants):
         text = text.replace(p.kit_code, f"<kit{i}>").replace(p.code, f"<code{i}>")
-        text = re.sub(rf"/{p.pk}/", f"/<id{i}>/", text)
+        text = re.sub(rf"/(participants|pharmacy|administration)/{p.pk}/", rf"/\1/<id{i}>/", text)
+        text = re.sub(rf'"participant_id": {p.pk}\b', f'"participant_id": <id{i}>', text)
     text = re.sub(r"/adverse-events/\d+/", "/adverse-events/<rec>/", text)
     text = re.sub(r'(id|for)="ref-\d+"', r'\1="ref-<rec>"', text)
     return re.sub(

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "psytrial.web.randomization",
     "psytrial.web.pharmacy",
     "psytrial.web.unblinding",
+    "psytrial.web.visits",
     "psytrial.web.quality",
     "psytrial.web.exports",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("psytrial.web.forms.urls")),
     path("", include("psytrial.web.enrolment.urls")),
     path("", include("psytrial.web.randomization.urls")),
+    path("", include("psytrial.web.visits.urls")),
     path("s/<slug:code>/quality/", include("psytrial.web.quality.urls")),
     path("s/<slug:code>/exports/", include("psytrial.web.exports.urls")),
     path("api/", api.urls),
