@@ -124,7 +124,7 @@ CASES = [
     pytest.param(
         "      - {from_month: 7, hazard: 0.045}",
         "      - {from_month: 15, hazard: 0.045}",
-        "      - {from_month: 13, hazard: 0.032}",
+        "      - {from_month: 13, hazard: 0.03}",
         "arms.high.relapse_hazard[2].from_month: expected a month after 15, got 13",
         id="hazard-months-not-increasing",
     ),
@@ -278,8 +278,8 @@ PROTOCOL_CASES = [
         id="unknown-guesser-role",
     ),
     pytest.param(
-        "      - {from_month: 13, hazard: 0.032}",
-        "      - {from_month: 30, hazard: 0.032}",
+        "      - {from_month: 13, hazard: 0.03}",
+        "      - {from_month: 30, hazard: 0.03}",
         "{from_month: 30",
         "arms.high.relapse_hazard[2].from_month: expected a month within the protocol's "
         "horizon of 24 months, got 30",

@@ -12,7 +12,7 @@ and a scenario into a virtual cohort.
 
 Errors are one ScenarioError line, located like the protocol loader's:
 
-    kpt2002.yaml:93: arms.high.session.hrs.affect.sd: expected a positive number, got -0.4
+    kpt2002.yaml:94: arms.high.session.hrs.affect.sd: expected a positive number, got -0.4
 
 The model lives in `scenario_model`, the protocol cross-checks in `scenario_checks`, the YAML
 reading in `scenario_load`. Every key, its units, and which values of scenarios/kpt2002.yaml

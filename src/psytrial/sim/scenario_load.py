@@ -2,7 +2,7 @@
 
 Errors look like the protocol loader's, and are made with its helpers:
 
-    kpt2002.yaml:57: arms.high.session.hrs.affect.sd: expected a positive number, got -0.4
+    kpt2002.yaml:94: arms.high.session.hrs.affect.sd: expected a positive number, got -0.4
 
 The YAML is composed into a node tree first, so that a pydantic error location (or the path
 of a cross-check) can be walked back to the line it came from. The scenario keeps a map of
