@@ -77,7 +77,8 @@ def _parse_yaml(text: str, source: str) -> tuple[yaml.Node, Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(
-            f"{source}: expected valid YAML ({' '.join(str(exc).split())})") from None
+            f"{source}: expected valid YAML ({' '.join(str(exc).split())})"
+        ) from None
     finally:
         loader.dispose()
     if node is None or not isinstance(data, Mapping):
