@@ -16,6 +16,10 @@ from psytrial.web.permissions import ActionDenied
 
 
 class ContentSecurityPolicyMiddleware:
+    """CSP, Permissions-Policy, no caching; and X-Frame-Options for the responses that never
+    reach Django's own clickjacking middleware (static files answered by WhiteNoise), so every
+    response carries the headers. It sits above WhiteNoise in MIDDLEWARE for that reason."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -24,6 +28,7 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "psytrial.web.middleware.ContentSecurityPolicyMiddleware",  # above WhiteNoise: static too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,7 +58,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "psytrial.web.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     "psytrial.web.middleware.RefusalMiddleware",
 ]
