@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from scipy import integrate, stats
@@ -30,6 +31,7 @@ from psytrial.sim.cohort import (
 )
 from psytrial.sim.scenario import load_scenario
 from psytrial.sim.scenario_model import Scenario
+from psytrial.stats.derive import FollowupPlan, participant_outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = load_protocol(ROOT / "protocols" / "kpt2002.yaml")
@@ -323,3 +325,54 @@ def test_it_raises_blood_pressure_at_the_peak_by_the_arms_change(
         sd = math.sqrt(vital.baseline_sd**2 + vital.peak_change_sd**2 + vital.reading_sd**2)
         # Excursions (a few % of sessions, one reading each) are a small bias: allow 1 mmHg.
         assert abs(float(np.mean(values)) - expected) <= Z * sd / math.sqrt(len(values)) + 1.0
+
+
+def _followup_rows(course: ParticipantCourse) -> dict[int, dict[str, Any]]:
+    """The course's follow-up visits as tidy followup rows (the export's value mapping)."""
+    collateral = {"use": "yes", "no_use": "no", "unknown": "unknown"}
+    rows: dict[int, dict[str, Any]] = {}
+    for record in course.visits:
+        if record.month is None:
+            continue
+        row: dict[str, Any] = {
+            "status": "missed",
+            "visit_date": pd.NaT,
+            "heroin_use": "",
+            "urine": "",
+            "collateral": "",
+            "abstinent": "",
+        }
+        if record.attended:
+            answers = record.entries_for("followup")[0].answers
+            assert isinstance(answers, dict)
+            row.update(
+                status="attended",
+                visit_date=pd.Timestamp(record.date),
+                heroin_use="yes" if answers["heroin_use"] else "no",
+                urine=answers["urine"],
+                collateral=collateral[str(answers["collateral"])],
+            )
+        rows[record.month] = row
+    return rows
+
+
+def test_it_makes_follow_up_the_analysis_reads_as_the_latent_relapse_month() -> None:
+    # With nobody lost or missing a visit, the analysis plan's own derivation of time to
+    # relapse (psytrial.stats.derive) must give back exactly the generator's relapse month.
+    scenario = _variant(
+        dropout_monthly=0.0, withdrawal_monthly=0.0, withdrawal_before_session=0.0, missed_visit=0.0
+    )
+    cohort = generate_cohort(PROTOCOL, scenario, 150, 31)
+    plan = FollowupPlan()
+    for person in cohort.randomizable:
+        for arm in ARMS:
+            course = cohort.outcomes_for(person.index, arm)
+            visits = _followup_rows(course)
+            for rule in ("relapse", "censor"):
+                outcome = participant_outcome(
+                    "completed", pd.Timestamp(course.randomized_on), visits, rule, plan
+                )
+                if course.relapse_month is None:
+                    assert (outcome.time, outcome.event) == (24, 0)
+                else:
+                    assert (outcome.time, outcome.event) == (course.relapse_month, 1)
