@@ -16,230 +16,49 @@ GET  /visits/{code}/dashboard                         the dashboard; `per_arm` o
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
-
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
 from psytrial.web import clock
-from psytrial.web.enrolment.pages import FormLink
 from psytrial.web.forms.apikit import ERRORS, ErrorOut, answer, member_study
 from psytrial.web.forms.queries import current_data
 from psytrial.web.permissions import ActionRefused, fetch_participant
 from psytrial.web.trial.models import Participant
 from psytrial.web.visits import actions
 from psytrial.web.visits.access import TIMELINE_READERS
-from psytrial.web.visits.adverse import SeriousEvent, serious_events
+from psytrial.web.visits.adverse import serious_events
+from psytrial.web.visits.api_schemas import (
+    ActionOut,
+    ArmOut,
+    CompletionOut,
+    DashboardOut,
+    EnrolmentOut,
+    EntryIn,
+    EntryOut,
+    MissedIn,
+    ReadingOut,
+    ReportedIn,
+    SafetyOut,
+    SeriousOut,
+    SessionOut,
+    SiteOverdueOut,
+    StatusOut,
+    TimelineOut,
+    VisitOut,
+    WithdrawalIn,
+    WorklistOut,
+    item_out,
+    link_out,
+    serious_out,
+    visit_out,
+)
 from psytrial.web.visits.dashboard import dashboard as build_dashboard
 from psytrial.web.visits.safety import alerts_in, safety_view
-from psytrial.web.visits.schedule import VisitRow
 from psytrial.web.visits.timeline import timeline as build_timeline
-from psytrial.web.visits.worklist import VisitItem, overdue_by_site
+from psytrial.web.visits.worklist import overdue_by_site
 from psytrial.web.visits.worklist import worklist as build_worklist
 
 router = Router(tags=["visits"])
-
-
-class FormLinkOut(Schema):
-    label: str
-    url: str
-    state: str
-    can_enter: bool
-
-
-class VisitOut(Schema):
-    id: str
-    label: str
-    target: date | None
-    opens: date | None
-    closes: date | None
-    state: str
-    status: str
-    overdue: bool
-    missed_reason: str | None
-    forms: list[FormLinkOut] = []
-
-
-class SeriousOut(Schema):
-    record: int
-    participant: str
-    onset: str
-    serious_since: datetime
-    due_at: datetime
-    reported: bool
-    reported_at: datetime | None
-    overdue: bool
-
-
-class TimelineOut(Schema):
-    participant: str
-    site: str
-    status: str
-    kit_code: str
-    flags: list[str]
-    visits: list[VisitOut]
-    unscheduled: list[FormLinkOut]
-    serious: list[SeriousOut]
-
-
-class VisitItemOut(Schema):
-    participant: str
-    participant_id: int
-    site: str
-    visit: VisitOut
-
-
-class ActionOut(Schema):
-    participant: str
-    what: str
-    url: str
-
-
-class WorklistOut(Schema):
-    today: date
-    due: list[VisitItemOut]
-    overdue: list[VisitItemOut]
-    actions: list[ActionOut]
-    serious: list[SeriousOut]
-    open_queries: int | None
-
-
-class SiteOverdueOut(Schema):
-    site: str
-    visits: list[VisitItemOut]
-
-
-class CompletionOut(Schema):
-    visit: str
-    label: str
-    due: int
-    done: int
-    marked_missed: int
-    overdue: int
-
-
-class ArmOut(Schema):
-    arm: str
-    label: str
-    randomized: int
-    statuses: dict[str, int]
-    serious_events: int
-    participants_with_serious: int
-
-
-class EnrolmentOut(Schema):
-    month: str
-    site: str
-    screened: int
-    randomized: int
-    randomized_to_date: int
-
-
-class DashboardOut(Schema):
-    today: date
-    enrolment: list[EnrolmentOut]
-    statuses: dict[str, int]
-    completion: list[CompletionOut]
-    serious_events: int
-    serious_unreported: int
-    serious_overdue: int
-    per_arm: list[ArmOut] | None
-
-
-class ReadingOut(Schema):
-    occurrence: int
-    time: str
-    values: dict[str, str]
-    alerts: list[str]
-
-
-class SessionOut(Schema):
-    visit: str
-    readings: list[ReadingOut]
-    checklist: dict[str, str]
-    ready_for_discharge: bool
-
-
-class SafetyOut(Schema):
-    participant: str
-    limits: dict[str, str]
-    sessions: list[SessionOut]
-
-
-class EntryIn(Schema):
-    data: dict[str, Any]
-    reason: str = ""
-    expected_version: int | None = None
-    occurrence: int | None = None
-
-
-class EntryOut(Schema):
-    record: int
-    occurrence: int
-    version: int
-    alerts: list[str]
-
-
-class MissedIn(Schema):
-    reason: str
-
-
-class ReportedIn(Schema):
-    reference: str = ""
-
-
-class WithdrawalIn(Schema):
-    kind: str
-    date: date
-    reason: str
-
-
-class StatusOut(Schema):
-    participant: str
-    status: str
-
-
-def _link(link: FormLink) -> FormLinkOut:
-    return FormLinkOut(label=link.label, url=link.url, state=link.state, can_enter=link.can_enter)
-
-
-def _visit(row: VisitRow, links: tuple[FormLink, ...] = ()) -> VisitOut:
-    window = row.window
-    return VisitOut(
-        id=row.id,
-        label=row.label,
-        target=window.target if window else None,
-        opens=window.opens if window else None,
-        closes=window.closes if window else None,
-        state=row.state.value,
-        status=row.status,
-        overdue=row.overdue,
-        missed_reason=row.missed.reason if row.missed else None,
-        forms=[_link(x) for x in links],
-    )
-
-
-def _serious(event: SeriousEvent, now: datetime) -> SeriousOut:
-    return SeriousOut(
-        record=event.record.pk,
-        participant=event.participant.code,
-        onset=event.onset,
-        serious_since=event.serious_since,
-        due_at=event.due_at,
-        reported=event.reported,
-        reported_at=event.report.reported_at if event.report else None,
-        overdue=event.overdue(now),
-    )
-
-
-def _item(item: VisitItem) -> VisitItemOut:
-    return VisitItemOut(
-        participant=item.participant.code,
-        participant_id=item.participant.pk,
-        site=item.participant.site.code,
-        visit=_visit(item.row),
-    )
 
 
 @router.get("/{code}/participants/{pk}/timeline", response={200: TimelineOut, **ERRORS})
@@ -256,9 +75,9 @@ def timeline(request: HttpRequest, code: str, pk: int) -> tuple[int, TimelineOut
             status=p.status,
             kit_code=p.kit_code,
             flags=list(t.flags),
-            visits=[_visit(v.row, v.forms) for v in t.visits],
-            unscheduled=[_link(x) for x in t.unscheduled],
-            serious=[_serious(e, now) for e in t.serious],
+            visits=[visit_out(v.row, v.forms) for v in t.visits],
+            unscheduled=[link_out(x) for x in t.unscheduled],
+            serious=[serious_out(e, now) for e in t.serious],
         )
 
     return answer(run)
@@ -356,7 +175,7 @@ def missed(
         actions.mark_missed(request.user, participant, visit_id, payload.reason)
         t = build_timeline(request.user, study, pk)
         row = next(v.row for v in t.visits if v.row.id == visit_id)
-        return _visit(row)
+        return visit_out(row)
 
     return answer(run, ok=201)
 
@@ -392,7 +211,7 @@ def reported(
         event = next(
             e for e in serious_events([report.record.participant]) if e.record.pk == record_id
         )
-        return _serious(event, clock.now())
+        return serious_out(event, clock.now())
 
     return answer(run, ok=201)
 
@@ -406,12 +225,12 @@ def worklist(request: HttpRequest, code: str) -> tuple[int, WorklistOut | ErrorO
         now = clock.now()
         return WorklistOut(
             today=w.today,
-            due=[_item(i) for i in w.due],
-            overdue=[_item(i) for i in w.overdue],
+            due=[item_out(i) for i in w.due],
+            overdue=[item_out(i) for i in w.overdue],
             actions=[
                 ActionOut(participant=a.participant.code, what=a.what, url=a.url) for a in w.actions
             ],
-            serious=[_serious(e, now) for e in w.serious],
+            serious=[serious_out(e, now) for e in w.serious],
             open_queries=w.open_queries,
         )
 
@@ -423,7 +242,7 @@ def overdue(request: HttpRequest, code: str) -> tuple[int, list[SiteOverdueOut] 
     """Overdue visits of the caller's sites, by site."""
     return answer(
         lambda: [
-            SiteOverdueOut(site=site, visits=[_item(i) for i in items])
+            SiteOverdueOut(site=site, visits=[item_out(i) for i in items])
             for site, items in overdue_by_site(request.user, member_study(request.user, code))
         ]
     )
