@@ -9,7 +9,7 @@ GET /exports/{code}/analysis?unblinded=      the six analysis tables as a zip of
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -52,6 +52,8 @@ def instruments(request: HttpRequest, code: str) -> list[InstrumentOut]:
 def instrument_csv(request: HttpRequest, code: str, instrument_id: str) -> HttpResponse:
     """One row per form entry with its current values (see the data dictionary)."""
     study = member_study(request.user, code)
+    if instrument_id not in {d.id for d in study.protocol.instruments}:
+        raise Http404(f"expected an instrument of study {study.code}, got {instrument_id!r}")
     return _csv(actions.export_instrument(request.user, study, instrument_id))
 
 

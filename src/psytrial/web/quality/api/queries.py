@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from psytrial.core.errors import FormError
@@ -184,10 +184,11 @@ def query_list(
 
 
 @router.post("/{code}/queries", response={201: QueryDetailOut, **ERRORS})
-def raise_query(request: HttpRequest, code: str, payload: RaiseIn) -> tuple[int, QueryDetailOut]:
+def raise_query(request: HttpRequest, code: str, payload: RaiseIn) -> Status:
     study = member_study(request.user, code)
     record = readouts.record_for(request.user, study, payload.record)
-    return 201, _detail(actions.raise_query(request.user, record, payload.field_id, payload.text))
+    query = actions.raise_query(request.user, record, payload.field_id, payload.text)
+    return Status(201, _detail(query))
 
 
 @router.get("/{code}/queries/{query_id}", response={200: QueryDetailOut, **ERRORS})
