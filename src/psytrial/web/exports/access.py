@@ -11,7 +11,8 @@
 The arm column of a blinded analysis export holds scrambled labels (`Group A`, `Group B`,
 ...): the participants of one arm share a label, so the blinded statistician can run the whole
 pipeline, but which label is which arm is a keyed secret of this installation (derived from
-the seal key and the study), so no table, file or user can tell. Guessed arms in the blinding
+the seal key and the study: `blind_key`, the same permutation as the analysis pipeline's
+blinded mode, `stats.blinded.keyed_permutation`), so no table, file or user can tell. Guessed arms in the blinding
 guesses get the same labels. To scramble, the exporter opens the allocation with a system
 capability that never leaves this module; the user's own capability is asked for only for an
 unblinded export.
@@ -29,6 +30,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from psytrial.core.errors import BlindingError
 from psytrial.core.roles import Role
+from psytrial.stats.blinded import keyed_permutation
 from psytrial.web.blind import capability, unblinding_role
 from psytrial.web.permissions import ActionDenied, memberships, roles_of
 from psytrial.web.randomization.models import AllocationSlot
@@ -108,9 +110,9 @@ def unblinded_arms(study: Study, cap: Capability) -> ArmColumn:
 
 
 def blinded_arms(study: Study) -> ArmColumn:
-    """Scrambled labels: one per arm, the arm-to-label map a keyed secret."""
+    """Scrambled labels: one per arm, the arm-to-label map a keyed secret (`blind_key`)."""
     arm_ids = [a.id for a in study.protocol.arms]
-    labels = {arm: f"Group {chr(ord('A') + i)}" for i, arm in enumerate(_shuffled(study, arm_ids))}
+    labels = keyed_permutation(blind_key(study), study.code, arm_ids)
     system = Capability(0, study.pk, None, "blinded export (labels scrambled)")
     by_participant = {pid: labels[arm] for pid, arm in _open_all(study, system).items()}
     return ArmColumn(
@@ -119,6 +121,17 @@ def blinded_arms(study: Study) -> ArmColumn:
         by_participant,
         lambda guess: labels.get(guess, guess),
     )
+
+
+def blind_key(study: Study) -> bytes:
+    """This installation's key for the study's scrambled labels, derived from the seal key.
+
+    The same key scrambles the blinded export and `psytrial analyse` in blinded mode
+    (`stats.blinded.keyed_permutation`), so both show the same Group A and Group B.
+    """
+    return hmac.new(
+        settings.SEAL_KEY.encode(), f"psytrial blind key|{study.code}".encode(), hashlib.sha256
+    ).digest()
 
 
 def operator_capability(study: Study) -> Capability:
@@ -139,14 +152,3 @@ def _open_all(study: Study, cap: Capability) -> dict[int, str]:
         pid: str(unseal(token, cap, study_id=study.pk, participant_id=pid)["arm"])
         for pid, token in slots.iterator(chunk_size=2000)
     }
-
-
-def _shuffled(study: Study, arm_ids: list[str]) -> list[str]:
-    """The arms in an order no one can predict without the seal key (stable per study)."""
-    key = hashlib.sha256(f"psytrial blind labels|{settings.SEAL_KEY}".encode()).digest()
-    return sorted(
-        arm_ids,
-        key=lambda arm: hmac.new(
-            key, f"{study.code}|{study.pk}|{arm}".encode(), hashlib.sha256
-        ).hexdigest(),
-    )
