@@ -301,3 +301,28 @@ def test_it_dates_first_use_between_the_last_clean_visit_and_the_confirming_one(
         assert max(clean, default=course.session_date) < first_use <= confirming.date  # type: ignore[operator]
         checked += 1
     assert checked > 50
+
+
+def test_it_confirms_use_only_through_sources_the_follow_up_form_asks() -> None:
+    # kpt2007's follow-up form has no collateral field: a collateral report cannot confirm use.
+    protocol = load_protocol(ROOT / "protocols" / "kpt2007.yaml")
+    data = yaml.safe_load((ROOT / "scenarios" / "kpt2007.yaml").read_text(encoding="utf-8"))
+    data["follow_up"].update(
+        dropout_monthly=0.0,
+        missed_visit=0.0,
+        detection={"self_report": 0.1, "urine": 0.1, "collateral": 0.9},
+    )
+    scenario = ScenarioModel.model_validate(data)
+    cohort = generate_cohort(protocol, scenario, 60, 4)
+    confirmed = 0
+    for person in cohort.randomizable:
+        course = cohort.outcomes_for(person.index, "single")
+        for record in course.visits:
+            if course.relapse_month is None or record.month is None:
+                continue
+            answers = record.entries_for("followup")[0].answers
+            assert isinstance(answers, dict) and "collateral" not in answers
+            use = answers["heroin_use"] or answers["urine"] == "positive"
+            assert use == (record.month >= course.relapse_month)
+            confirmed += use
+    assert confirmed > 30

@@ -175,7 +175,7 @@ def _form(
 ) -> dict[str, FieldValue]:
     known: dict[str, FieldValue] = dict(setting.person or {})
     if ctx.parts.is_followup(form) and setting.use is not None:
-        known.update(_followup(ctx, setting.use, u()))
+        known.update(_followup(ctx, form, setting.use, u()))
     elif any(f.id == DISCHARGE_FIELD for f in form.fields):
         known.update(_discharge(form, setting, vitals_ok, float(u()[0])))
     defaults = ctx.scenario.form_defaults.get(form.id, {})
@@ -187,18 +187,26 @@ def _rescaled(u: float, p: float) -> float:
     return (u - p) / (1 - p) if p < 1 else 0.0
 
 
-def _followup(ctx: Context, use: UseState, u: FloatArray) -> dict[str, FieldValue]:
+def _followup(
+    ctx: Context, form: FormInstrument, use: UseState, u: FloatArray
+) -> dict[str, FieldValue]:
     follow = ctx.scenario.follow_up
-    seen = follow.detection
+    asked = {f.id for f in form.fields}
+    # A source the form does not ask about cannot show use.
+    p_self = follow.detection.self_report if "heroin_use" in asked else 0.0
+    p_urine = follow.detection.urine if "urine" in asked else 0.0
+    p_coll = follow.detection.collateral if "collateral" in asked else 0.0
     u_self, u_urine, u_coll = (float(x) for x in u[:3])
-    self_report = use.using and u_self < seen.self_report
-    urine_pos = use.using and u_urine < seen.urine
-    coll_use = use.using and u_coll < seen.collateral
+    self_report = use.using and u_self < p_self
+    urine_pos = use.using and u_urine < p_urine
+    coll_use = use.using and u_coll < p_coll
     if use.using and not (self_report or urine_pos or coll_use):
         # The scenario's relapse month is the month use is CONFIRMED: some source says so.
-        self_report = True
-    u_urine_rest = _rescaled(u_urine, seen.urine) if use.using else u_urine
-    u_coll_rest = _rescaled(u_coll, seen.collateral) if use.using else u_coll
+        self_report = "heroin_use" in asked
+        urine_pos = not self_report and "urine" in asked
+        coll_use = not (self_report or urine_pos)
+    u_urine_rest = _rescaled(u_urine, p_urine) if use.using else u_urine
+    u_coll_rest = _rescaled(u_coll, p_coll) if use.using else u_coll
     urine = (
         "positive"
         if urine_pos
