@@ -1,57 +1,71 @@
 """`psytrial demo`: the main job, run by the README's first command.
 
-Until the in-silico trial lands (psytrial.demo), the demo does what needs no database: it
-loads the reference protocol, prints the trial plan, generates the sealed allocation list for
-the requested number of participants, verifies it (regeneration from the seed, commitment)
-and writes both to --out.
+    psytrial demo [--out DIR] [--seed N] [--participants N] [--sites K] [--no-serve]
+                  [--port P] [--force]
+
+Builds a fresh study in DIR/db.sqlite3 (keys in DIR/keys), plays a seeded virtual cohort of
+the 2002 trial through the web layer's action functions on a simulated clock (screening to
+24 months of follow-up), locks the database, runs the analysis plan and writes
+DIR/report.html and DIR/results.json; then prints each role's login and serves the web app
+on 127.0.0.1:P (unless --no-serve). What it does, phase by phase: docs/demo.md.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from psytrial.cli.protocol_cmd import print_plan
-from psytrial.core.allocation import SeededSource, commitment, generate_from, to_csv, verify
-from psytrial.core.errors import AllocationError
-from psytrial.core.protocol import load_protocol
-from psytrial.core.protocol.adapters import allocation_parameters
-
-REFERENCE = Path(__file__).resolve().parents[3] / "protocols" / "kpt2002.yaml"
+from psytrial.demo.options import (
+    DEFAULT_PARTICIPANTS,
+    DEFAULT_PORT,
+    DEFAULT_SEED,
+    REFERENCE_PROTOCOL,
+    REFERENCE_SCENARIO,
+    DemoOptions,
+)
 
 
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", help="folder for the demo's files"),
-    seed: int = typer.Option(2002, "--seed", min=0, help="seed of the whole run"),
-    participants: int = typer.Option(70, "--participants", min=2, help="people to randomize"),
-    sites: int = typer.Option(1, "--sites", min=1, help="number of sites"),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, help="seed of the whole run"),
+    participants: int = typer.Option(
+        DEFAULT_PARTICIPANTS, "--participants", min=2, help="people to randomize"
+    ),
+    sites: int = typer.Option(1, "--sites", min=1, max=99, help="number of sites"),
     no_serve: bool = typer.Option(False, "--no-serve", help="do not start the web app after"),
-    port: int = typer.Option(8000, "--port", min=1, max=65535, help="port of the web app"),
-    protocol_file: Path = typer.Option(REFERENCE, "--protocol", help="protocol YAML file"),
+    port: int = typer.Option(DEFAULT_PORT, "--port", min=1, max=65535, help="port of the web app"),
+    force: bool = typer.Option(False, "--force", help="replace an existing demo database in --out"),
+    protocol_file: Path = typer.Option(REFERENCE_PROTOCOL, "--protocol", help="protocol YAML file"),
+    scenario_file: Path = typer.Option(
+        REFERENCE_SCENARIO, "--scenario", help="scenario YAML file (psytrial.sim)"
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="run on this (empty) database instead of DIR/db.sqlite3, e.g. PostgreSQL",
+    ),
 ) -> None:
-    """Run the reference trial's plan: protocol, plan, sealed allocation list, verification."""
+    """Run the 2002 trial in silico through psytrial, analyse it, then serve the web app."""
+    from psytrial.demo.driver import run_demo
+
+    options = DemoOptions(
+        out=out,
+        seed=seed,
+        participants=participants,
+        sites=sites,
+        serve=not no_serve,
+        port=port,
+        force=force,
+        protocol_file=protocol_file,
+        scenario_file=scenario_file,
+        database_url=database_url,
+    )
     console = Console()
-    protocol = load_protocol(protocol_file)
-    print_plan(protocol, console)
-    strata = protocol.stratum_labels()
-    # Every stratum gets enough slots for the whole sample: stratum sizes are not known ahead.
-    per_stratum = max(participants, math.ceil(participants / len(strata)))
-    allocation = generate_from(allocation_parameters(protocol, per_stratum), SeededSource(seed))
-    out.mkdir(parents=True, exist_ok=True)
-    list_file = out / "allocation.csv"
-    list_file.write_text(to_csv(allocation), encoding="utf-8")
-    published = commitment(allocation)
-    report = verify(list_file.read_text(encoding="utf-8"), expected_commitment=published)
-    if not report.ok:
-        raise AllocationError("demo: the generated list failed verification: "
-                              + "; ".join(report.problems))
-    console.print(f"Sealed allocation list: {len(allocation.slots)} slots in {len(strata)} "
-                  f"strata -> {list_file}")
-    console.print(f"Commitment (SHA-256): {published}")
-    console.print("Verified: regenerated from the seed byte for byte, commitment matches.")
-    if sites > 1 or not no_serve or port != 8000:
-        console.print("[yellow]The in-silico trial and the web app are not part of this demo "
-                      "yet: --sites, --port and serving take effect once they are.[/yellow]")
+    outcome = run_demo(options, console)
+    from psytrial.demo.serve import print_logins, serve
+
+    print_logins(console, list(outcome.logins), outcome.paths, port)
+    if options.serve:
+        serve(console, outcome.study_code, port)
