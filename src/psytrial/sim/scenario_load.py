@@ -105,17 +105,27 @@ def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
     return f"{where}: {format_loc(loc) or '(top level)'}: {message}"
 
 
-def _lines(node: yaml.Node, path: LocPath = ()) -> Iterator[tuple[LocPath, int]]:
-    """Every path of the document with the line of its key (or of its item in a list)."""
+def _lines(
+    node: yaml.Node, path: LocPath = (), seen: set[int] | None = None
+) -> Iterator[tuple[LocPath, int]]:
+    """Every path of the document with the line of its key (or of its item in a list).
+
+    A node reached again through a YAML alias is not walked again (its lines are those of
+    the anchor anyway), so an alias-heavy file cannot make this walk explode.
+    """
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = (*path, _key(key.value))
             yield child, key.start_mark.line + 1
-            yield from _lines(value, child)
+            yield from _lines(value, child, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, value in enumerate(node.value):
             yield (*path, index), value.start_mark.line + 1
-            yield from _lines(value, (*path, index))
+            yield from _lines(value, (*path, index), seen)
 
 
 def _key(value: Any) -> str | int:
