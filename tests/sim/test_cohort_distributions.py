@@ -376,3 +376,32 @@ def test_it_makes_follow_up_the_analysis_reads_as_the_latent_relapse_month() -> 
                     assert (outcome.time, outcome.event) == (24, 0)
                 else:
                     assert (outcome.time, outcome.event) == (course.relapse_month, 1)
+
+
+def test_it_puts_readings_beyond_a_safety_limit_at_the_out_of_limit_rate() -> None:
+    # Quiet vital signs that never leave the limits by themselves, and a 30% excursion rate:
+    # the share of sessions with a reading beyond a protocol limit must be the rate.
+    data = yaml.safe_load((ROOT / "scenarios" / "kpt2002.yaml").read_text(encoding="utf-8"))
+    session = data["arms"]["high"]["session"]
+    for vital in session["vitals"].values():
+        vital.update(baseline_sd=0.0, peak_change_mean=0.0, peak_change_sd=0.0, reading_sd=0.0)
+    session["out_of_limit_rate"] = 0.3
+    scenario = Scenario.model_validate(data)
+    cohort = generate_cohort(PROTOCOL, scenario, 300, 41)
+    assert PROTOCOL.session_safety is not None
+    limits = PROTOCOL.session_safety.limits
+    beyond = 0
+    sessions = 0
+    for person in cohort.randomizable:
+        record = cohort.outcomes_for(person.index, "high").visit("session")
+        if record is None:
+            continue
+        sessions += 1
+        readings = [e.answers for e in record.entries_for("vitals")]
+        beyond += any(
+            (limit.min is not None and r[name] < limit.min)  # type: ignore[index,operator]
+            or (limit.max is not None and r[name] > limit.max)  # type: ignore[index,operator]
+            for r in readings
+            for name, limit in limits.items()
+        )
+    assert binomial_ok(beyond, sessions, 0.3)
