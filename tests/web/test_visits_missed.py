@@ -136,3 +136,31 @@ def test_it_lists_overdue_visits_per_site_for_the_users_sites_only(
     assert list(dict(overdue_by_site(rater_spb, study))) == ["spb"]
     assert list(dict(overdue_by_site(inv_msk, study))) == ["msk"]
     assert {i.participant.code for i in worklist(rater_spb, study).overdue} == {here.code}
+
+
+@pytest.mark.django_db
+def test_nothing_changes_once_the_database_is_locked(
+    dosed, people: Personas, sim_clock: SimClock
+) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.forms.errors import FormLocked
+    from psytrial.web.trial.models import Study
+    from psytrial.web.visits.actions import enter_visit_form, withdraw
+    from tests.web.test_visits_support import NORMAL_VITALS, client_of
+
+    sim_clock.set(M01_LATE)
+    Study.objects.filter(pk=people.study.pk).update(locked_at=M01_LATE)
+    dosed.study.refresh_from_db()
+    inv = people[Role.INVESTIGATOR]
+    locked = "expected an open database, got one locked on 2025-04-12"
+    with pytest.raises(FormLocked, match=locked):
+        mark_missed(inv, dosed, "m01", "unreachable")
+    with pytest.raises(FormLocked, match=locked):
+        withdraw(inv, dosed, date=M01_LATE.date(), reason="x")
+    with pytest.raises(FormLocked, match=locked):
+        enter_visit_form(people[Role.SESSION_CLINICIAN], dosed, "vitals", "session", NORMAL_VITALS)
+    url = f"/s/{people.study.code}/participants/{dosed.pk}/"
+    page = client_of(inv).post(url + "visits/m01/missed/", {"reason": "x"}, follow=True)
+    assert locked in page.content.decode()
+    assert "Mark m01 missed" not in client_of(inv).get(url + "timeline/").content.decode()
+    dosed.refresh_from_db()
+    assert dosed.status == "dosed" and not MissedVisit.objects.exists()

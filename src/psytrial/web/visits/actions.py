@@ -34,7 +34,7 @@ from psytrial.web.forms.catalog import instrument
 from psytrial.web.forms.models import FormRecord
 from psytrial.web.forms.queries import UNSCHEDULED, check_placement, current_data
 from psytrial.web.forms.validation import clean
-from psytrial.web.permissions import ActionDenied, ActionRefused, fetch_participant, require_role
+from psytrial.web.permissions import ActionDenied, ActionRefused, fetch_participant
 from psytrial.web.trial.models import Participant, Study
 from psytrial.web.visits.access import SAE_REPORTERS, WITHDRAWERS, missed_markers, viewer_arm
 from psytrial.web.visits.adverse import AE_INSTRUMENT, after_ae_saved, serious_since
@@ -281,6 +281,5 @@ __all__ = [
     "mark_lost",
     "mark_missed",
     "mark_sae_reported",
-    "require_role",
     "withdraw",
 ]

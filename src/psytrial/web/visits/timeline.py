@@ -74,7 +74,9 @@ def timeline(user: AnyUser, study: Study, participant_id: int) -> Timeline:
         TimelineVisit(
             r,
             links.get(r.id, ()),
-            r.may_be_marked_missed and bool(here & missed_markers(study.protocol, r.visit)),
+            r.may_be_marked_missed
+            and not study.is_locked
+            and bool(here & missed_markers(study.protocol, r.visit)),
         )
         for r in rows
     )

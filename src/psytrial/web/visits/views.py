@@ -86,7 +86,7 @@ def mark_missed(request: HttpRequest, code: str, pk: int, visit_id: str) -> Http
     participant, _ = fetch_participant(request.user, study, pk, set(Role))
     try:
         actions.mark_missed(request.user, participant, visit_id, request.POST.get("reason", ""))
-    except ActionRefused as exc:
+    except (ActionRefused, FormError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Visit {visit_id} of {participant.code} marked missed.")
@@ -114,7 +114,7 @@ def sae_reported(request: HttpRequest, code: str, record_id: int) -> HttpRespons
         raise Http404("no such adverse event")
     try:
         actions.mark_sae_reported(request.user, study, record_id, request.POST.get("reference", ""))
-    except ActionRefused as exc:
+    except (ActionRefused, FormError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Serious adverse event marked reported.")
