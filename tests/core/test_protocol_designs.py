@@ -177,3 +177,12 @@ def test_it_names_unknown_visits_instruments_and_strata() -> None:
                          (protocol.stratum, "stratum")):
         with pytest.raises(ProtocolError, match=rf"^{what}: expected one of .*got 'nope'"):
             lookup("nope")
+
+
+def test_it_reports_an_impossible_date_with_its_place() -> None:
+    text = (PROTOCOLS / "kpt2002.yaml").read_text().replace(
+        "format_version: 1", "format_version: 1\neffective_date: 1996-13-01", 1)
+    with pytest.raises(ProtocolError, match=r"^k\.yaml:\d+: effective_date: expected a date"):
+        parse_protocol(text, source="k.yaml")
+    fine = text.replace("1996-13-01", "1996-12-01")
+    assert str(parse_protocol(fine, source="k.yaml").effective_date) == "1996-12-01"

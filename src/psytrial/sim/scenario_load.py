@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from psytrial.core.errors import ScenarioError
 from psytrial.core.protocol import Protocol
-from psytrial.core.protocol.loader import _line_of, _message, format_loc
+from psytrial.core.protocol.loader import format_loc, line_of, message_for
 from psytrial.sim.scenario_checks import check_scenario
 from psytrial.sim.scenario_model import Path as LocPath
 from psytrial.sim.scenario_model import Scenario, ScenarioCheckError
@@ -96,11 +96,11 @@ def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
     elif error["type"] == "extra_forbidden":
         message = _EXTRA
     else:
-        message = _message(error)
+        message = message_for(error)
     # A mapping key that is not an identifier: pydantic adds a "[key]" part after the key.
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
-    line = _line_of(root, loc)
+    line = line_of(root, loc)
     where = f"{source}:{line}" if line else source
     return f"{where}: {format_loc(loc) or '(top level)'}: {message}"
 

@@ -73,7 +73,12 @@ def protocol_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loading that keeps dates as text, so an impossible date (1996-13-01) reaches
+    pydantic and is reported with its place, instead of failing inside the YAML reader."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_scalar)
 
 
 def _parse_yaml(text: str, source: str) -> tuple[yaml.Node, Any]:
@@ -109,14 +114,14 @@ def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
         loc = _strip_tags(loc, root)
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc = (*loc, "kind")
-        message = _message(error)
-    line = _line_of(root, loc)
+        message = message_for(error)
+    line = line_of(root, loc)
     where = f"{source}:{line}" if line else source
     place = format_loc(loc) or "(top level)"
     return f"{where}: {place}: {message}"
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def message_for(error: Mapping[str, Any]) -> str:
     kind: str = error["type"]
     context = error.get("ctx") or {}
     got = _show(error.get("input"))
@@ -196,7 +201,7 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
     return None
 
 
-def _line_of(root: yaml.Node, loc: Loc) -> int | None:
+def line_of(root: yaml.Node, loc: Loc) -> int | None:
     """The 1-based line of the deepest node along loc that exists in the file."""
     node = root
     line: int = node.start_mark.line + 1
