@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from psytrial.cli.backup_cmd import backup, restore
 from psytrial.cli.demo_cmd import demo
 from psytrial.cli.errors import run_reporting_errors
 from psytrial.cli.protocol_cmd import protocol_app
@@ -32,6 +33,8 @@ app.add_typer(study_app, name="study")
 app.add_typer(user_app, name="user")
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 def main(argv: list[str] | None = None) -> None:
