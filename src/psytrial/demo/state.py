@@ -16,7 +16,6 @@ from psytrial.demo.progress import DemoProgress
 from psytrial.demo.simclock import Agenda, SimClock
 from psytrial.demo.users import Team
 from psytrial.sim.cohort import VirtualCohort
-from psytrial.sim.records import ParticipantCourse
 from psytrial.web.trial.models import Participant, Study
 
 
@@ -58,7 +57,6 @@ class DemoRun:
     progress: DemoProgress
     tally: Tally = field(default_factory=Tally)
     participants: dict[int, Participant] = field(default_factory=dict)
-    courses: dict[int, ParticipantCourse] = field(default_factory=dict)
 
     def site_of(self, person_index: int) -> str:
         return self.cohort.people[person_index].site

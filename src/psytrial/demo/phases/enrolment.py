@@ -15,6 +15,9 @@ For each person of the cohort, in arrival order, on their screening day:
            it (`check_preparation`). The pharmacist's own readout (`preparation_details`,
            opened with the pharmacist's capability) is the only place the demo learns the
            arm; it then asks the cohort for this person's course in that arm and schedules it.
+
+ASSUMPTION: the times of day of these steps are the demo's own; the trial's are not
+published.
 """
 
 from __future__ import annotations
@@ -138,5 +141,4 @@ def _pharmacy(run: DemoRun, person: VirtualPerson) -> None:
     # The pharmacist's readout is the demo's only window on the arm, as it is the staff's.
     arm = preparation_details(pharmacist, run.study, prep).arm_id
     course = run.cohort.outcomes_for(person.index, arm, randomized_on)
-    run.courses[person.index] = course
     treatment.schedule_course(run, person, course)

@@ -19,6 +19,9 @@ The date of first heroin use on a follow-up form must fall after the previous fo
 visit and not after this one (`visits.followup.check_first_use`); a cohort date outside that
 range is moved to the nearest allowed day, as the rater would correct it with the
 participant, and counted (`Tally.first_use_dates_adjusted`).
+
+ASSUMPTION: the times of day of these steps are the demo's own; the trial's are not
+published.
 """
 
 from __future__ import annotations

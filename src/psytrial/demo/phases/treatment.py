@@ -17,6 +17,9 @@ timing, 10:00 for kpt2002):
   permission table gives the HRS to the psychotherapist).
 
 Other treatment visits (preparation, integration) are entered at 14:00 on their day.
+
+ASSUMPTION: the times of day of these steps are the demo's own; the trial's are not
+published.
 """
 
 from __future__ import annotations
