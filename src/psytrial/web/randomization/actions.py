@@ -5,7 +5,7 @@
     randomize(user, participant)                                an investigator at the site
 
 `randomize` takes the next free slot of the participant's stratum. Concurrent requests are
-serialized: the participant's row is locked first (a second request for the same participant
+serialized: the participant's row (that row only: `of=("self",)`) is locked first (a second request for the same participant
 waits, then finds the first allocation and returns it), then the study's list row (so two
 participants never race for one slot, and no slot is skipped: each takes the lowest free
 sequence). On PostgreSQL these are row locks (SELECT ... FOR UPDATE); on SQLite the IMMEDIATE
@@ -97,7 +97,7 @@ def randomize(user: User, participant: Participant) -> Allocation:
     membership = require_role(user, study, RANDOMIZERS, participant.site)
     with transaction.atomic():
         fresh = (
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .select_related("study", "site")
             .get(pk=participant.pk)
         )
