@@ -182,3 +182,16 @@ def test_the_outcome_raters_pages_name_no_arm_revealing_instrument(pair, people:
     assert [w for w in REVEALING if w in rater] == []
     assert [w for w in REVEALING if w not in investigator] == []  # the sweep can fail
     assert "Blinding guess (rater)" in rater  # the rater's own guess is theirs to see
+
+
+@pytest.mark.django_db
+def test_emergency_unblinding_shows_as_a_flag_only(pair, people: Personas) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.unblinding.actions import request_emergency_unblinding
+
+    high, _ = pair
+    inv = people[Role.INVESTIGATOR]
+    request_emergency_unblinding(inv, people.study, high.pk, "anaphylaxis: treating physician")
+    for role in BLIND_READERS:
+        page = _timeline(client_of(people[role]), people.study.code, high)
+        assert '<li class="alert"><strong>emergency unblinded</strong></li>' in page, role
+        assert "mg/kg" not in page and "active placebo" not in page, role
