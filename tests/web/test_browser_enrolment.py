@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_enrolment_support import CONSENT, ELIGIBLE  # noqa: F401
+from tests.web.test_enrolment_support import CONSENT, ELIGIBLE
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
