@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,34 @@ def test_it_keeps_the_tables_unchanged(tables: TrialTables) -> None:
         dataclasses.replace(tables), PROTOCOL, mode="blinded", blind_key=KEY, fit_mixed_models=False
     )
     assert tables.participants["arm"].equals(before)
+
+
+def test_it_writes_both_outputs_after_the_leak_check(
+    blinded: AnalysisResult, tmp_path: Path
+) -> None:
+    json_path, html_path = report.write_outputs(blinded, tmp_path / "out", PROTOCOL)
+    assert json.loads(json_path.read_text())["mode"] == "blinded"
+    assert BLINDED_BANNER in html_path.read_text(encoding="utf-8")
+
+
+def test_it_refuses_to_write_a_blinded_output_that_names_an_arm(
+    blinded: AnalysisResult, tmp_path: Path
+) -> None:
+    leaky = dataclasses.replace(blinded, notes=("the high arm",))
+    with pytest.raises(BlindingError, match="results.json: expected no true arm id"):
+        report.write_outputs(leaky, tmp_path / "leak", PROTOCOL)
+    assert not (tmp_path / "leak" / "report.html").exists()
+
+
+def test_it_redacts_arm_names_typed_into_free_text(tables: TrialTables) -> None:
+    people = tables.participants.copy()
+    people.loc[0, "end_reason"] = "felt the high dose was too much"
+    events = tables.adverse_events.copy()
+    events.loc[0, "term"] = "Reaction to Ketamine 2.0 mg/kg IM"
+    events.loc[0, "serious"] = "yes"
+    typed = dataclasses.replace(tables, participants=people, adverse_events=events)
+    out = analyse(typed, PROTOCOL, mode="blinded", blind_key=KEY, fit_mixed_models=False)
+    texts = {"results.json": results_json.dumps(out), "report.html": report.render(out)}
+    check_no_arm_identity(texts, PROTOCOL)
+    assert "Reaction to [arm]" in texts["results.json"]
+    assert tables.adverse_events.loc[0, "term"] != "Reaction to [arm]"

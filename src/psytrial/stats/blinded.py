@@ -132,10 +132,14 @@ def forbidden_words(protocol: Protocol) -> tuple[str, ...]:
     return tuple(dict.fromkeys([a.id for a in protocol.arms] + [a.label for a in protocol.arms]))
 
 
+def _word(word: str) -> str:
+    return rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])"
+
+
 def find_arm_identity(text: str, protocol: Protocol) -> str | None:
     """The first arm id (as a whole word) or arm label found in `text`, else None."""
     for word in forbidden_words(protocol):
-        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", text):
+        if re.search(_word(word), text):
             return word
     return None
 
@@ -143,8 +147,32 @@ def find_arm_identity(text: str, protocol: Protocol) -> str | None:
 def redact(text: str, protocol: Protocol) -> str:
     """`text` (free text from the protocol, e.g. a title) with arm ids and labels removed."""
     for word in sorted(forbidden_words(protocol), key=len, reverse=True):
-        text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", "[arm]", text)
+        text = re.sub(_word(word), "[arm]", text)
     return text
+
+
+# Free-text columns typed by people: a reason such as "felt the high dose" would tie a group
+# to its arm, so in blinded mode arm ids and labels are replaced in them.
+FREE_TEXT = {
+    "participants": ("not_received_reason", "end_reason", "not_analysed_reason"),
+    "screening": ("exclusion_reason",),
+    "adverse_events": ("term",),
+}
+
+
+def redact_tables(tables: TrialTables, protocol: Protocol) -> TrialTables:
+    """The tables with arm ids and labels replaced by '[arm]' in every free-text column."""
+    changed = {}
+    pattern = "|".join(_word(w) for w in forbidden_words(protocol))
+    for name, columns in FREE_TEXT.items():
+        frame = getattr(tables, name)
+        hits = [c for c in columns if frame[c].astype(str).str.contains(pattern).any()]
+        if hits:
+            frame = frame.copy()
+            for column in hits:
+                frame[column] = frame[column].map(lambda v: redact(str(v), protocol))
+            changed[name] = frame
+    return replace(tables, **changed) if changed else tables
 
 
 def check_no_arm_identity(outputs: Mapping[str, str], protocol: Protocol) -> None:

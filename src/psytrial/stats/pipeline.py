@@ -141,6 +141,8 @@ def analyse(
     checked = _checked(tables, protocol)
     mapping = blind.arm_mapping(checked, protocol, blinded=mode == "blinded", blind_key=blind_key)
     data = blind.scramble(checked, mapping)
+    if mode == "blinded":
+        data = blind.redact_tables(data, protocol)
     primary = protocol.outcomes.primary
     plan = FollowupPlan(schedule=_schedule(protocol), horizon=primary.horizon_months, cutoff=cutoff)
     months = primary.abstinence_months or (primary.horizon_months,)

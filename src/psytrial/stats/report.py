@@ -2,6 +2,7 @@
 
     html = render(result)       # str
     write(result, path)
+    write_outputs(result, out_dir, protocol)   # results.json + report.html, leak-checked
 
 Self-contained: no script, no external style sheet, font or image; figures are inline SVG
 (matplotlib, `psytrial.stats.figures`; the CONSORT diagram, `consort_svg`). Deterministic:
@@ -19,8 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from psytrial.core.protocol import Protocol
 from psytrial.stats import results_json
-from psytrial.stats.blinded import POOLED
+from psytrial.stats.blinded import POOLED, check_no_arm_identity
 from psytrial.stats.consort import consort_svg
 from psytrial.stats.method_names import METHODS
 from psytrial.stats.pipeline import AnalysisResult
@@ -49,7 +51,7 @@ def render(result: AnalysisResult) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(_title(result))}</title>\n<style>\n{CSS}</style>\n</head>\n"
         f'<body class="{mode_class}">\n{_header(result, d)}\n'
-        f'<nav aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav>\n'
+        f'<nav aria-label="Contents"><h2>Contents</h2><ul class="toc">{toc}</ul></nav>\n'
         f"<main>\n{body}\n</main>\n"
         f'<footer><p class="banner {mode_class}">{esc(result.banner)}</p></footer>\n'
         "</body>\n</html>\n"
@@ -58,6 +60,25 @@ def render(result: AnalysisResult) -> str:
 
 def write(result: AnalysisResult, path: str | Path) -> None:
     Path(path).write_text(render(result), encoding="utf-8")
+
+
+def write_outputs(
+    result: AnalysisResult, out_dir: str | Path, protocol: Protocol
+) -> tuple[Path, Path]:
+    """Write `results.json` and `report.html` into `out_dir`; return their paths.
+
+    A blinded result is searched for the protocol's arm ids and labels before anything is
+    written (BlindingError if one is found), so a leak never reaches the disk.
+    """
+    texts = {"results.json": results_json.dumps(result), "report.html": render(result)}
+    if result.mode == "blinded":
+        check_no_arm_identity(texts, protocol)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = (folder / "results.json", folder / "report.html")
+    for path in paths:
+        path.write_text(texts[path.name], encoding="utf-8")
+    return paths
 
 
 def _title(result: AnalysisResult) -> str:

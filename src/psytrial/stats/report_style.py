@@ -24,7 +24,7 @@ dl.facts dt { font-weight: bold; }
 dl.facts dd { margin: 0; }
 dl.methods dt { font-weight: bold; margin-top: 0.5em; }
 dl.methods dd { margin-left: 1.5em; }
-nav ol { columns: 2; }
+nav ul.toc { columns: 2; list-style: none; padding-left: 0; }
 table { border-collapse: collapse; margin: 1em 0 0.3em; font-size: 0.9em;
   display: block; overflow-x: auto; max-width: 100%; }
 caption { caption-side: top; text-align: left; font-weight: bold; padding: 0.3em 0; }
