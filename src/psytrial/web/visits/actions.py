@@ -43,7 +43,6 @@ from psytrial.web.visits.models import ExpeditedReport, MissedVisit
 from psytrial.web.visits.safety import after_vitals_saved, safety_instrument
 from psytrial.web.visits.schedule import participant_schedule
 
-User = AbstractBaseUser
 WITHDRAWAL_INSTRUMENT = "withdrawal"
 WITHDRAWAL_KINDS: Mapping[str, ParticipantEvent] = {
     "withdrew": ParticipantEvent.WITHDREW,
@@ -63,7 +62,7 @@ def context_instruments(study: Study) -> frozenset[str]:
 
 
 def enter_visit_form(
-    user: User,
+    user: AbstractBaseUser,
     participant: Participant,
     instrument_id: str,
     visit_id: str,
@@ -116,7 +115,9 @@ def _before(
     return current_data(record) if record is not None else {}
 
 
-def mark_missed(user: User, participant: Participant, visit_id: str, reason: str) -> MissedVisit:
+def mark_missed(
+    user: AbstractBaseUser, participant: Participant, visit_id: str, reason: str
+) -> MissedVisit:
     """Mark a visit missed, with the reason; refused before its window opens or once done."""
     study = participant.study
     try:
@@ -168,7 +169,7 @@ def mark_missed(user: User, participant: Participant, visit_id: str, reason: str
 
 
 def mark_sae_reported(
-    user: User, study: Study, record_id: int, reference: str = ""
+    user: AbstractBaseUser, study: Study, record_id: int, reference: str = ""
 ) -> ExpeditedReport:
     """An investigator marks a serious adverse event reported; this stops its clock."""
     found = (
@@ -220,7 +221,12 @@ def mark_sae_reported(
 
 
 def withdraw(
-    user: User, participant: Participant, *, date: date, reason: str, by_investigator: bool = False
+    user: AbstractBaseUser,
+    participant: Participant,
+    *,
+    date: date,
+    reason: str,
+    by_investigator: bool = False,
 ) -> Participant:
     """The participant withdrew consent (or the investigator withdrew them)."""
     kind = "investigator" if by_investigator else "withdrew"
@@ -229,7 +235,9 @@ def withdraw(
     )
 
 
-def mark_lost(user: User, participant: Participant, *, date: date, reason: str) -> Participant:
+def mark_lost(
+    user: AbstractBaseUser, participant: Participant, *, date: date, reason: str
+) -> Participant:
     """The participant is lost to follow-up (only after randomization, as in CONSORT)."""
     return end_participation(
         user, participant, {"kind": "lost", "date": date.isoformat(), "reason": reason}
@@ -237,7 +245,7 @@ def mark_lost(user: User, participant: Participant, *, date: date, reason: str) 
 
 
 def end_participation(
-    user: User, participant: Participant, raw: Mapping[str, Any], *, reason: str = ""
+    user: AbstractBaseUser, participant: Participant, raw: Mapping[str, Any], *, reason: str = ""
 ) -> Participant:
     """Withdrawal or loss to follow-up: the withdrawal form and the status change, together."""
     study = participant.study

@@ -16,11 +16,13 @@ GET  /visits/{code}/dashboard                         the dashboard; `per_arm` o
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import Router
 
 from psytrial.web import clock
-from psytrial.web.forms.apikit import ERRORS, ErrorOut, answer, member_study
+from psytrial.web.forms.apikit import ERRORS, answer, member_study
 from psytrial.web.forms.queries import current_data
 from psytrial.web.permissions import ActionRefused, fetch_participant
 from psytrial.web.trial.models import Participant
@@ -62,7 +64,7 @@ router = Router(tags=["visits"])
 
 
 @router.get("/{code}/participants/{pk}/timeline", response={200: TimelineOut, **ERRORS})
-def timeline(request: HttpRequest, code: str, pk: int) -> tuple[int, TimelineOut | ErrorOut]:
+def timeline(request: HttpRequest, code: str, pk: int) -> Any:
     """A participant's visits, windows, states and forms, as the caller may see them."""
 
     def run() -> TimelineOut:
@@ -84,7 +86,7 @@ def timeline(request: HttpRequest, code: str, pk: int) -> tuple[int, TimelineOut
 
 
 @router.get("/{code}/participants/{pk}/safety", response={200: SafetyOut, **ERRORS})
-def safety(request: HttpRequest, code: str, pk: int) -> tuple[int, SafetyOut | ErrorOut]:
+def safety(request: HttpRequest, code: str, pk: int) -> Any:
     """The drug-session vital signs with their alerts, and the discharge checklist."""
 
     def run() -> SafetyOut:
@@ -119,7 +121,7 @@ def safety(request: HttpRequest, code: str, pk: int) -> tuple[int, SafetyOut | E
 )
 def enter(
     request: HttpRequest, code: str, pk: int, instrument_id: str, visit: str, payload: EntryIn
-) -> tuple[int, EntryOut | ErrorOut]:
+) -> Any:
     """Save an entry of a visit-aware instrument (vital signs, follow-up, adverse event)."""
 
     def run() -> EntryOut:
@@ -164,9 +166,7 @@ def _participant(request: HttpRequest, code: str, pk: int) -> Participant:
 @router.post(
     "/{code}/participants/{pk}/visits/{visit_id}/missed", response={201: VisitOut, **ERRORS}
 )
-def missed(
-    request: HttpRequest, code: str, pk: int, visit_id: str, payload: MissedIn
-) -> tuple[int, VisitOut | ErrorOut]:
+def missed(request: HttpRequest, code: str, pk: int, visit_id: str, payload: MissedIn) -> Any:
     """Mark a visit missed, with the reason."""
 
     def run() -> VisitOut:
@@ -181,9 +181,7 @@ def missed(
 
 
 @router.post("/{code}/participants/{pk}/withdrawal", response={201: StatusOut, **ERRORS})
-def withdrawal(
-    request: HttpRequest, code: str, pk: int, payload: WithdrawalIn
-) -> tuple[int, StatusOut | ErrorOut]:
+def withdrawal(request: HttpRequest, code: str, pk: int, payload: WithdrawalIn) -> Any:
     """Record a withdrawal (kind withdrew or investigator) or a loss to follow-up (lost)."""
 
     def run() -> StatusOut:
@@ -200,9 +198,7 @@ def withdrawal(
 
 
 @router.post("/{code}/adverse-events/{record_id}/reported", response={201: SeriousOut, **ERRORS})
-def reported(
-    request: HttpRequest, code: str, record_id: int, payload: ReportedIn
-) -> tuple[int, SeriousOut | ErrorOut]:
+def reported(request: HttpRequest, code: str, record_id: int, payload: ReportedIn) -> Any:
     """Mark a serious adverse event reported (an investigator at the site)."""
 
     def run() -> SeriousOut:
@@ -217,7 +213,7 @@ def reported(
 
 
 @router.get("/{code}/worklist", response={200: WorklistOut, **ERRORS})
-def worklist(request: HttpRequest, code: str) -> tuple[int, WorklistOut | ErrorOut]:
+def worklist(request: HttpRequest, code: str) -> Any:
     """Due and overdue visits, needed actions and open queries of the caller's sites."""
 
     def run() -> WorklistOut:
@@ -238,7 +234,7 @@ def worklist(request: HttpRequest, code: str) -> tuple[int, WorklistOut | ErrorO
 
 
 @router.get("/{code}/overdue", response={200: list[SiteOverdueOut], **ERRORS})
-def overdue(request: HttpRequest, code: str) -> tuple[int, list[SiteOverdueOut] | ErrorOut]:
+def overdue(request: HttpRequest, code: str) -> Any:
     """Overdue visits of the caller's sites, by site."""
     return answer(
         lambda: [
@@ -249,7 +245,7 @@ def overdue(request: HttpRequest, code: str) -> tuple[int, list[SiteOverdueOut] 
 
 
 @router.get("/{code}/dashboard", response={200: DashboardOut, **ERRORS})
-def dashboard(request: HttpRequest, code: str) -> tuple[int, DashboardOut | ErrorOut]:
+def dashboard(request: HttpRequest, code: str) -> Any:
     """Enrolment, statuses, visit completion, serious AEs; per arm only for the DSMB."""
 
     def run() -> DashboardOut:

@@ -201,7 +201,7 @@ def _per_arm(
     arm_of: dict[int, str] = {}
     slots = AllocationSlot.objects.filter(participant__in=[p.pk for p in people])
     for slot in slots:
-        arm_of[slot.participant_id] = open_arm(slot, cap, study.pk)  # type: ignore[index]
+        arm_of[slot.participant_id] = open_arm(slot, cap, study.pk)
     rows = []
     for arm in study.protocol.arms:
         members = [p for p in people if arm_of.get(p.pk) == arm.id]

@@ -113,7 +113,7 @@ class Progress:
 
 
 def local_date(moment: object) -> date | None:
-    return timezone.localdate(moment) if moment is not None else None  # type: ignore[arg-type]
+    return timezone.localdate(moment) if moment is not None else None
 
 
 def anchor_dates(participant: Participant) -> dict[str, date | None]:
@@ -135,7 +135,7 @@ def has_arm_specific_visits(protocol: Protocol) -> bool:
 
 def required_entries(protocol: Protocol, visit: Visit) -> list[tuple[str, str]]:
     """(instrument id, variant) pairs that must be saved for the visit to be done."""
-    needed = []
+    needed: list[tuple[str, str]] = []
     for instrument_id in visit.instruments:
         defn: InstrumentDef = instrument(protocol, instrument_id)
         needed.extend((instrument_id, variant) for variant in variant_values(defn))

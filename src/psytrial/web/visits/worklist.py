@@ -94,7 +94,7 @@ def _active(user: AnyUser, study: Study) -> Iterable[Participant]:
 def _visit_items(user: AnyUser, study: Study, today: date) -> list[VisitItem]:
     people = list(_active(user, study))
     progress = batch(people)
-    items = []
+    items: list[VisitItem] = []
     for participant in people:
         rows = participant_schedule(
             participant, today, arm=viewer_arm(user, participant), progress=progress[participant.pk]
