@@ -148,7 +148,7 @@ def _participant(
 
 
 def _covariates(snap: Snapshot, entries: list[Entry]) -> dict[str, Any]:
-    order = {v.id: i for i, v in enumerate(snap.protocol.schedule)}
+    order = snap.order
     found: dict[str, Any] = {}
     for entry in sorted(entries, key=lambda e: (order.get(e.visit, len(order)), e.occurrence)):
         for name in COVARIATES:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from psytrial.core.errors import DataError, ProtocolError, ScoringError
+from psytrial.core.errors import DataError, ScoringError
 from psytrial.core.instruments import (
     ColourTestInstrument,
     ColourTestScore,
@@ -67,18 +67,13 @@ def yes_no(value: object) -> str:
 
 def followup_rows(snap: Snapshot, p: Participant, ended: date | None) -> Iterator[Row]:
     primary = snap.protocol.outcomes.primary.instrument
-    visits = [
-        v
-        for v in snap.protocol.schedule
-        if v.month is not None and v.month >= 1 and primary in v.instruments
-    ]
     done = {e.visit: e for e in snap.of(p) if e.instrument == primary}
     anchors = {
         "screening": local_day(p.screened_at),
         "randomization": local_day(p.randomized_at),
         "drug_session": local_day(p.drug_session_at),
     }
-    for visit in visits:
+    for visit in snap.followup_visits:
         entry = done.get(visit.id)
         if entry is not None:
             yield _attended(snap, p, visit, entry)
@@ -163,16 +158,12 @@ def score_rows(snap: Snapshot, p: Participant) -> Iterator[Row]:
 
 
 def _definition(snap: Snapshot, instrument_id: str) -> InstrumentDef | None:
-    try:
-        return snap.protocol.instrument(instrument_id)
-    except ProtocolError:
-        return None
+    return snap.instruments.get(instrument_id)
 
 
 def _month(snap: Snapshot, visit_id: str) -> int | None:
-    try:
-        visit = snap.protocol.visit(visit_id)
-    except ProtocolError:
+    visit = snap.visits.get(visit_id)
+    if visit is None:
         return None
     if visit.phase == "baseline":
         return 0

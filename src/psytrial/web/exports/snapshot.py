@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 
 from django.utils import timezone
 
-from psytrial.core.protocol import Protocol
+from psytrial.core.instruments import InstrumentDef
+from psytrial.core.protocol import Protocol, Visit
 from psytrial.web import clock
 from psytrial.web.exports.reading import Entry, current_entries, first_saved
 from psytrial.web.pharmacy.models import Administration, DosePreparation
@@ -33,6 +35,19 @@ class Snapshot:
     administered: set[int] = field(default_factory=set)
     dosing_weight: dict[int, Decimal] = field(default_factory=dict)
     missed: set[tuple[int, str]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # The protocol expands its monthly visits on every access: look them up once.
+        self.schedule: tuple[Visit, ...] = self.protocol.schedule
+        self.visits: dict[str, Visit] = {v.id: v for v in self.schedule}
+        self.order: dict[str, int] = {v.id: i for i, v in enumerate(self.schedule)}
+        self.instruments: dict[str, InstrumentDef] = {i.id: i for i in self.protocol.instruments}
+        primary = self.protocol.outcomes.primary.instrument
+        self.followup_visits: list[Visit] = [
+            v
+            for v in self.schedule
+            if v.month is not None and v.month >= 1 and primary in v.instruments
+        ]
 
     def of(self, participant: Participant) -> list[Entry]:
         return self.entries.get(participant.pk, [])
@@ -70,4 +85,10 @@ def load(study: Study) -> Snapshot:
 
 
 def local_day(moment: datetime | None) -> date | None:
-    return timezone.localdate(moment) if moment is not None else None
+    """The date in the installation's time zone (settings.TIME_ZONE), like the visits app."""
+    return moment.astimezone(_zone()).date() if moment is not None else None
+
+
+@lru_cache(maxsize=1)
+def _zone() -> tzinfo:
+    return timezone.get_default_timezone()
