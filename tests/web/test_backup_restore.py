@@ -158,6 +158,13 @@ def test_it_round_trips_a_randomized_and_dosed_study_exactly(
     verified = psytrial(tmp_path, empty_database, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
     assert f"{header['audit']['seq']} entries, head {header['audit']['hash']}" in verified.stdout
+    if empty_database.startswith("postgres"):
+        # And back: the backup taken from PostgreSQL restores into SQLite just as exactly.
+        back = f"sqlite:///{tmp_path / 'back.sqlite3'}"
+        assert psytrial(tmp_path, back, "restore", str(again)).returncode == 0
+        third = tmp_path / "third.psytrial.gz"
+        assert psytrial(tmp_path, back, "backup", str(third)).returncode == 0
+        assert read_backup(third)[1] == body
 
 
 @pytest.mark.django_db
