@@ -134,7 +134,8 @@ def check_preparation(user: AbstractBaseUser, study: Study, preparation_id: int)
     refuse_if_locked(study)
     with transaction.atomic():
         prep = (
-            DosePreparation.objects.select_for_update()
+            # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
+            DosePreparation.objects.select_for_update(of=("self",))
             .select_related("checked_by")
             .get(pk=found.pk)
         )
