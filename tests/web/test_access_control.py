@@ -180,7 +180,7 @@ def clients(world: World) -> dict[str, tuple[Client, dict[str, str]]]:
 def observe(client: Client, headers: dict[str, str], case: Case, api: bool) -> str:
     response = client.get(case.url, **(headers if api else {}))
     status = str(response.status_code)
-    anonymous = not client.session.session_key
+    anonymous = client.session.get("_auth_user_id") is None
     # An anonymous redirect must go to the log-in page, nowhere else.
     if status == "302" and anonymous and not response["Location"].startswith("/accounts/login/"):
         status = f"302->{response['Location']}"
