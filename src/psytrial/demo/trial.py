@@ -66,8 +66,13 @@ def _cohort(protocol: Protocol, scenario: Scenario, options: DemoOptions) -> Vir
     )
     weights = None
     if options.sites > 1:
-        # ASSUMPTION: recruitment is spread evenly over the demo's sites.
+        # ASSUMPTION: recruitment is spread evenly over the demo's sites, and each site
+        # screens at the scenario's rate (the reference trial had one site).
         weights = {site.id: 1.0 for site in protocol.sites}
+        recruitment = scenario.recruitment.model_copy(
+            update={"screened_per_week": scenario.recruitment.screened_per_week * options.sites}
+        )
+        scenario = scenario.model_copy(update={"recruitment": recruitment})
     return generate_cohort(
         protocol,
         scenario,

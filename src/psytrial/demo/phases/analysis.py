@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from psytrial.demo.state import DemoRun
-from psytrial.stats import report, results_json
+from psytrial.stats import report
 from psytrial.stats.pipeline import AnalysisResult, analyse
 from psytrial.web.exports.actions import AnalysisExport, export_analysis
 
@@ -44,7 +44,6 @@ def final_analysis(run: DemoRun) -> FinalAnalysis:
         fit_mixed_models=run.options.participants <= MIXED_MODELS_UP_TO,
     )
     run.progress.advance("analysis", note="plan run")
-    results_json.write(result, run.paths.results)
-    report.write(result, run.paths.report)
+    results_file, report_file = report.write_outputs(result, run.paths.out, run.protocol)
     run.progress.advance("analysis", note="report written")
-    return FinalAnalysis(exported, result, run.paths.results, run.paths.report)
+    return FinalAnalysis(exported, result, results_file, report_file)

@@ -1,0 +1,260 @@
+"""Benchmark: `psytrial demo`, the reference run and a 5,000-participant, 10-site run.
+
+    reference   `psytrial demo --no-serve` with the defaults (70 participants, one site,
+                SQLite), median of --repeats runs. Goal: under 60 s.
+    large       --large: 5,000 participants at 10 sites, once on SQLite and once on
+                PostgreSQL (a fresh database created on the server at --postgres-url and
+                dropped afterwards). Goal: under 15 min and 2 GB peak memory each.
+
+Every run is a real `psytrial demo` in a child process, measured from outside: wall time, the
+child's CPU time (user + system; the machine is shared, so the wall clock also counts other
+people's work) and its peak resident memory (ru_maxrss). The number of action functions the
+run called is read from its summary line. Writes benchmarks/results/demo.md.
+
+Run: .venv/bin/python benchmarks/bench_demo.py [--repeats 3] [--large] [--skip-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results" / "demo.md"
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
+REFERENCE_GOAL_S = 60.0
+LARGE_GOAL_S = 15 * 60.0
+LARGE_GOAL_MB = 2048.0
+# Runs the demo as a grandchild and reports its resource use (RUSAGE_CHILDREN is the only
+# portable way to get a finished child's peak memory).
+LAUNCHER = (
+    "import json, resource, subprocess, sys; "
+    "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+    "use = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(json.dumps({'rc': done.returncode, 'maxrss_kb': use.ru_maxrss, "
+    "'cpu_s': use.ru_utime + use.ru_stime, 'stdout': done.stdout, "
+    "'stderr': done.stderr[-5000:]}))"
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    wall_s: float
+    cpu_s: float
+    peak_mb: float
+    actions: int | None
+    load: float
+
+
+def run_demo(out: Path, participants: int, sites: int, database_url: str | None) -> Measured:
+    args = [
+        sys.executable,
+        "-m",
+        "psytrial.cli.main",
+        "demo",
+        "--no-serve",
+        "--out",
+        str(out),
+        "--participants",
+        str(participants),
+        "--sites",
+        str(sites),
+        "--seed",
+        "2002",
+    ]
+    if database_url:
+        args += ["--database-url", database_url]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PSYTRIAL_HOME")}
+    env["COLUMNS"] = "120"
+    start = time.perf_counter()
+    launched = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *args], capture_output=True, text=True, env=env, check=True
+    )
+    wall = time.perf_counter() - start
+    report = json.loads(launched.stdout)
+    if report["rc"] != 0:
+        raise RuntimeError(f"demo failed ({report['rc']}): {report['stderr'][-2000:]}")
+    found = re.search(r"(\d+) actions", report["stdout"].replace("\n", " "))
+    return Measured(
+        wall,
+        report["cpu_s"],
+        report["maxrss_kb"] / 1024,
+        int(found.group(1)) if found else None,
+        os.getloadavg()[0],
+    )
+
+
+def reference(repeats: int, scratch: Path) -> list[Measured]:
+    runs = []
+    for index in range(repeats):
+        out = scratch / f"reference-{index}"
+        runs.append(run_demo(out, 70, 1, None))
+        shutil.rmtree(out, ignore_errors=True)
+        print(f"reference run {index + 1}/{repeats}: {runs[-1]}", flush=True)
+    return runs
+
+
+def large_sqlite(scratch: Path, participants: int, sites: int) -> Measured:
+    out = scratch / "large-sqlite"
+    measured = run_demo(out, participants, sites, None)
+    shutil.rmtree(out, ignore_errors=True)
+    print(f"large run on SQLite: {measured}", flush=True)
+    return measured
+
+
+def large_postgres(scratch: Path, participants: int, sites: int, server: str) -> Measured:
+    import psycopg
+
+    name = f"psytrial_bench_demo_{os.getpid()}"
+    admin = server.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = server.rsplit("/", 1)[0] + f"/{name}"
+        measured = run_demo(scratch / "large-postgres", participants, sites, url)
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"large run on PostgreSQL: {measured}", flush=True)
+    return measured
+
+
+def summarize(runs: list[Measured], goal_s: float, goal_mb: float | None) -> dict[str, object]:
+    wall = statistics.median(m.wall_s for m in runs)
+    peak = max(m.peak_mb for m in runs)
+    return {
+        "runs": len(runs),
+        "wall_s": round(wall, 1),
+        "cpu_s": round(statistics.median(m.cpu_s for m in runs), 1),
+        "peak_mb": round(peak),
+        "actions": runs[0].actions,
+        "goal_s": goal_s,
+        "goal_mb": goal_mb,
+        "met": wall < goal_s and (goal_mb is None or peak < goal_mb),
+        "load": round(max(m.load for m in runs), 1),
+        "measured": time.strftime("%Y-%m-%d"),
+    }
+
+
+def _row(name: str, m: dict[str, object]) -> str:
+    goal_s, goal_mb = float(m["goal_s"]), m["goal_mb"]  # type: ignore[arg-type]
+    goal = f"< {goal_s / 60:.0f} min" if goal_s >= 120 else f"< {goal_s:.0f} s"
+    if goal_mb is not None:
+        goal += f", < {float(goal_mb) / 1024:.0f} GB"  # type: ignore[arg-type]
+    actions, cpu = m["actions"], float(m["cpu_s"])  # type: ignore[arg-type]
+    rate = f"{int(actions) / cpu:.0f}" if actions else "n/a"  # type: ignore[call-overload]
+    return (
+        f"| {name} | {m['runs']} | {m['wall_s']} s | {m['cpu_s']} s | {m['peak_mb']} MB | "
+        f"{actions or 'n/a'} | {rate} | {goal} | {'yes' if m['met'] else 'NO'} | "
+        f"{m['load']} | {m['measured']} |"
+    )
+
+
+MARK = "<!-- bench_demo measurements: "
+
+
+def earlier() -> dict[str, dict[str, object]]:
+    """Measurements kept from earlier invocations (the large runs take long)."""
+    if not RESULTS.exists():
+        return {}
+    text = RESULTS.read_text(encoding="utf-8")
+    if MARK not in text:
+        return {}
+    found: dict[str, dict[str, object]] = json.loads(text.split(MARK, 1)[1].split(" -->", 1)[0])
+    return found
+
+
+def write(measured: dict[str, dict[str, object]], notes: list[str]) -> None:
+    import django
+    import numpy
+
+    machine = (
+        f"{platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs shared "
+        f"with other engineers' jobs (see the load column), Python "
+        f"{platform.python_version()}, Django {django.get_version()}, numpy "
+        f"{numpy.__version__}"
+    )
+    text = "\n".join(
+        [
+            "## The demo (`psytrial demo`)",
+            "",
+            "Each run is a real `psytrial demo --no-serve --seed 2002` in a child process: set-up, "
+            "the whole in-silico trial through the web layer's action functions on the simulated "
+            "clock, database lock, analysis export, analysis plan, report.html and results.json. "
+            "Wall time is the median over the runs; CPU is the child's user + system time "
+            "(median), which other jobs on the shared machine do not stretch; peak memory is the "
+            "child's maximum resident set. Actions are the action-function calls the run made; "
+            "load is the machine's 1-minute load average at the end of the run.",
+            "",
+            "| run | runs | wall (median) | CPU (median) | peak memory | actions "
+            "| actions per CPU s | goal | met | load | measured |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+            *[_row(name, m) for name, m in measured.items()],
+            "",
+            *notes,
+            "",
+            f"Machine: {machine}.",
+            "",
+            "Command: `.venv/bin/python benchmarks/bench_demo.py --repeats 3 [--large]` (the large "
+            "runs take long; rows measured by an earlier invocation are kept, with their date)",
+            "",
+            MARK + json.dumps(measured, sort_keys=True) + " -->",
+            "",
+        ]
+    )
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--large", action="store_true", help="also the 5,000-participant runs")
+    parser.add_argument("--participants", type=int, default=5000)
+    parser.add_argument("--sites", type=int, default=10)
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument(
+        "--postgres-url",
+        default=PG_DEFAULT,
+        help="a server and a database to connect to for CREATE/DROP DATABASE",
+    )
+    options = parser.parse_args()
+    measured, notes = earlier(), []
+    scratch = Path(tempfile.mkdtemp(prefix="psytrial-bench-demo-"))
+    label = f"{options.participants:,} participants, {options.sites} sites"
+    try:
+        if not options.skip_reference:
+            runs = reference(options.repeats, scratch)
+            measured["reference: 70 participants, 1 site, SQLite"] = summarize(
+                runs, REFERENCE_GOAL_S, None
+            )
+        if options.large:
+            big = large_sqlite(scratch, options.participants, options.sites)
+            measured[f"{label}, SQLite"] = summarize([big], LARGE_GOAL_S, LARGE_GOAL_MB)
+        if options.large and not options.skip_postgres:
+            try:
+                pg = large_postgres(
+                    scratch, options.participants, options.sites, options.postgres_url
+                )
+            except Exception as exc:  # report the failure in the results, not a traceback
+                notes.append(f"PostgreSQL run failed: {' '.join(str(exc).split())[-600:]}")
+            else:
+                measured[f"{label}, PostgreSQL"] = summarize([pg], LARGE_GOAL_S, LARGE_GOAL_MB)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    write(measured, notes)
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    main()
