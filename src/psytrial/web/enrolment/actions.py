@@ -30,7 +30,7 @@ from psytrial.web.enrolment.models import SiteSequence
 from psytrial.web.forms.actions import refuse_if_study_locked, save_form
 from psytrial.web.forms.catalog import CONSENT_ID
 from psytrial.web.forms.models import FormRecord
-from psytrial.web.forms.queries import latest_values
+from psytrial.web.forms.queries import current_values, latest_values
 from psytrial.web.permissions import ActionRefused, require_role
 from psytrial.web.trial.models import Participant, Site, Study
 
@@ -187,11 +187,9 @@ def _apply_consent(user: User, participant: Participant) -> None:
 
 
 def _stratum(participant: Participant) -> rules.StratumResult:
-    return rules.stratum(
-        participant.study.protocol,
-        participant.site.code,
-        lambda instrument_id: latest_values(participant, instrument_id),
-    )
+    protocol = participant.study.protocol
+    values = current_values(participant, rules.source_instruments(protocol))
+    return rules.stratum(protocol, participant.site.code, values.get)
 
 
 def _apply_stratum(user: User, participant: Participant) -> None:

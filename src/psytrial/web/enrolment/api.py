@@ -18,7 +18,7 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from psytrial.web.enrolment.actions import screen
-from psytrial.web.enrolment.readiness import blockers, eligibility_of
+from psytrial.web.enrolment.readiness import readiness
 from psytrial.web.forms.apikit import ERRORS, answer, member_study
 from psytrial.web.forms.permissions import READERS
 from psytrial.web.forms.queries import visible_records
@@ -111,7 +111,8 @@ def participant_detail(request: HttpRequest, code: str, pk: int) -> Any:
 def _detail(request: HttpRequest, code: str, pk: int) -> ParticipantDetailOut:
     study = member_study(request.user, code)
     person, _ = fetch_participant(request.user, study, pk, READERS)
-    verdict = eligibility_of(person)
+    state = readiness(person)
+    verdict = state.eligibility
     forms = [
         FormEntryOut(
             instrument=e.record.instrument_id,
@@ -134,7 +135,7 @@ def _detail(request: HttpRequest, code: str, pk: int) -> ParticipantDetailOut:
             eligible=None if verdict is None else verdict.eligible,
             failed=[] if verdict is None else [c.id for c in verdict.failed],
         ),
-        blockers=blockers(person),
+        blockers=list(state.blockers),
         forms=forms,
         arm=arm_for_viewer(request.user, person),
     )

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from psytrial.web.blind import is_unblinded
 from psytrial.web.enrolment.actions import SCREENERS, screen
 from psytrial.web.enrolment.pages import visit_forms
-from psytrial.web.enrolment.readiness import blockers, eligibility_of
+from psytrial.web.enrolment.readiness import eligibility_of, readiness
 from psytrial.web.forms.permissions import READERS
 from psytrial.web.forms.viewkit import denied_is_403, roles_at, study_or_404
 from psytrial.web.permissions import (
@@ -110,16 +110,17 @@ def participant(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     here = roles_at(request.user, study, person.site)
     everywhere = roles_of(request.user, study)
     unblinded = is_unblinded(request.user, study)
+    state = readiness(person)
     return render(
         request,
         "enrolment/participant.html",
         {
             "study": study,
             "participant": person,
-            "eligibility": eligibility_of(person),
+            "eligibility": state.eligibility,
             "visits": visit_forms(person, here, everywhere, unblinded),
             "may_randomize": bool(here & RANDOMIZERS),
-            "blockers": blockers(person),
+            "blockers": list(state.blockers),
             "has_list": allocation_list(study) is not None,
             "arm": arm_for_viewer(request.user, person),
         },

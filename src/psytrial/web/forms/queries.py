@@ -6,8 +6,11 @@ rater never gets an arm-revealing record) on top of the participant's site scope
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import F
 
 from psytrial.core.errors import FormError, ProtocolError
 from psytrial.core.instruments import FormInstrument, InstrumentDef
@@ -32,16 +35,26 @@ def current_data(record: FormRecord) -> dict[str, Any]:
     return dict(version.data) if version is not None else {}
 
 
+def current_values(
+    participant: Participant, instrument_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Instrument id -> the current data of the participant's most recently saved entry of
+    it, for each of `instrument_ids` that has one; one query."""
+    rows = (
+        FormVersion.objects.filter(
+            record__participant=participant,
+            record__instrument_id__in=list(instrument_ids),
+            version=F("record__current_version"),
+        )
+        .order_by("saved_at", "pk")
+        .values_list("record__instrument_id", "data")
+    )
+    return {instrument_id: dict(data) for instrument_id, data in rows}
+
+
 def latest_values(participant: Participant, instrument_id: str) -> dict[str, Any] | None:
     """The current data of the participant's most recently saved entry of an instrument."""
-    record = (
-        FormRecord.objects.filter(
-            participant=participant, instrument_id=instrument_id, current_version__gt=0
-        )
-        .order_by("-versions__saved_at", "-pk")
-        .first()
-    )
-    return current_data(record) if record is not None else None
+    return current_values(participant, [instrument_id]).get(instrument_id)
 
 
 def is_repeatable(protocol: Protocol, defn: InstrumentDef, visit_id: str) -> bool:

@@ -40,9 +40,7 @@ from psytrial.core.roles import Role
 from psytrial.core.status import ParticipantEvent, transition
 from psytrial.web import clock
 from psytrial.web.audit.trail import record as audit
-from psytrial.web.enrolment import rules
-from psytrial.web.enrolment.readiness import blockers
-from psytrial.web.forms.queries import latest_values
+from psytrial.web.enrolment.readiness import readiness
 from psytrial.web.permissions import ActionRefused, require_role
 from psytrial.web.randomization.models import AllocationList, AllocationSlot
 from psytrial.web.sealing import seal
@@ -118,16 +116,13 @@ def randomize(user: User, participant: Participant) -> Allocation:
 
 
 def _ready_stratum(participant: Participant) -> str:
-    problems = blockers(participant)
-    if problems:
-        raise ActionRefused(f"{participant.code} cannot be randomized yet: " + "; ".join(problems))
-    result = rules.stratum(
-        participant.study.protocol,
-        participant.site.code,
-        lambda instrument_id: latest_values(participant, instrument_id),
-    )
-    assert result.label is not None  # blockers() reports a missing stratum
-    return result.label
+    state = readiness(participant)
+    if state.blockers:
+        raise ActionRefused(
+            f"{participant.code} cannot be randomized yet: " + "; ".join(state.blockers)
+        )
+    assert state.stratum.label is not None  # a missing stratum is one of the blockers
+    return state.stratum.label
 
 
 def _next_free_slot(allocation: AllocationList, stratum: str) -> AllocationSlot:
@@ -170,11 +165,10 @@ def _take(
         new={"status": participant.status, "kit_code": slot.kit_code, "stratum": stratum},
     )
     url = reverse("enrolment:participant", kwargs={"code": study.code, "pk": participant.pk})
-    notify(
-        users_with_role(study, {Role.PHARMACIST}),
-        study,
-        f"{participant.code} randomized: prepare kit {slot.kit_code}",
-        url,
+    text = f"{participant.code} randomized: prepare kit {slot.kit_code}"
+    # Who to tell is looked up after the commit, outside the lock that serializes randomization.
+    transaction.on_commit(
+        lambda: notify(users_with_role(study, {Role.PHARMACIST}), study, text, url)
     )
 
 
