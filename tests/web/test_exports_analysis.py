@@ -239,3 +239,20 @@ def test_an_empty_study_exports_empty_tables(people: Personas, tmp_path: Path) -
     _export(people, Role.DSMB_MEMBER, tmp_path, unblinded=True)
     t = load_tables(tmp_path, ARMS)
     assert all(len(frame) == 0 for frame in t.frames().values())
+
+
+def test_a_second_role_does_not_hide_the_one_that_unblinds(
+    people: Personas, trial: SmallTrial, tmp_path: Path
+) -> None:
+    from psytrial.web.trial.actions import create_user, grant_role
+    from tests.web.personas import PASSWORD
+
+    both = create_user("statistician_and_pharmacist", PASSWORD)
+    grant_role(both, people.study, Role.TRIAL_STATISTICIAN)
+    grant_role(both, people.study, Role.PHARMACIST)
+    lock_study(people[Role.DATA_MANAGER], people.study, "final")
+    people.study.refresh_from_db()
+    result = export_analysis(both, people.study, tmp_path, unblinded=True)
+    assert result.mode == "unblinded"
+    entry = AuditEntry.objects.get(action="export.analysis")
+    assert entry.role == "trial_statistician"

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
+from psytrial.core.blinding import may_see_sealed
 from psytrial.core.errors import BlindingError
 from psytrial.core.roles import Role
 from psytrial.stats.blinded import keyed_permutation
-from psytrial.web.blind import capability, unblinding_role
-from psytrial.web.permissions import ActionDenied, memberships, roles_of
+from psytrial.web.blind import capability
+from psytrial.web.permissions import ActionDenied, memberships
 from psytrial.web.randomization.models import AllocationSlot
 from psytrial.web.sealing import Capability, unseal
 from psytrial.web.trial.models import Membership, Study
@@ -83,8 +84,9 @@ def require_analysis_exporter(
         )
     if not unblinded:
         return held[0], None
-    role = unblinding_role(user, study)
-    if role not in UNBLINDED_EXPORTERS:
+    status_map = study.protocol.blinding.status_map()
+    open_now = [m for m in held if may_see_sealed(m.role_enum, status_map, study.is_locked)]
+    if not open_now:
         raise BlindingError(
             f"expected the DSMB, or the trial statistician after the database lock, for an "
             f"unblinded export of study {study.code}; "
@@ -94,11 +96,15 @@ def require_analysis_exporter(
                 else f"{user.get_username()} is blind"
             )
         )
-    return next(m for m in held if m.role_enum == role), capability(user, study)
+    return open_now[0], capability(user, study)
 
 
-def user_roles(user: AbstractBaseUser, study: Study) -> set[Role]:
-    return roles_of(user, study)
+def may_export_unblinded(user: AbstractBaseUser, study: Study) -> bool:
+    try:
+        require_analysis_exporter(user, study, unblinded=True)
+    except (ActionDenied, BlindingError):
+        return False
+    return True
 
 
 def unblinded_arms(study: Study, cap: Capability) -> ArmColumn:

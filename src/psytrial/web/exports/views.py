@@ -17,7 +17,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from psytrial.core.errors import BlindingError
-from psytrial.web.blind import unblinding_role
 from psytrial.web.exports import access, actions
 from psytrial.web.forms.permissions import may_see
 from psytrial.web.forms.viewkit import denied_is_403, study_or_404
@@ -44,8 +43,7 @@ def index(request: HttpRequest, code: str) -> HttpResponse:
             "study": study,
             "instruments": [d for d in study.protocol.instruments if may_see(roles, d, "")],
             "analysis": bool(study_wide & access.ANALYSIS_EXPORTERS),
-            "unblinded": bool(study_wide & access.UNBLINDED_EXPORTERS)
-            and unblinding_role(request.user, study) in access.UNBLINDED_EXPORTERS,
+            "unblinded": access.may_export_unblinded(request.user, study),
         },
     )
 
