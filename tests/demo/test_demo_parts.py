@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -129,3 +130,16 @@ def test_it_refuses_a_file_as_the_output_folder(tmp_path: Path) -> None:
     target.write_text("x")
     with pytest.raises(DemoSetupError, match="--out: expected a folder, got the file"):
         prepare(DemoOptions(out=target))
+
+
+def test_it_refuses_a_busy_port_before_running_anything(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(
+            DemoSetupError,
+            match=f"--port: expected a free port on 127.0.0.1 to serve the demo, got {port} in use",
+        ):
+            prepare(DemoOptions(out=tmp_path / "out", port=port))
+    assert not (tmp_path / "out").exists()

@@ -63,7 +63,10 @@ def demo(
         database_url=database_url,
     )
     console = Console()
-    outcome = run_demo(options, console)
+    try:
+        outcome = run_demo(options, console)
+    except KeyboardInterrupt:
+        raise typer.Abort() from None
     from psytrial.demo.serve import print_logins, serve
 
     print_logins(console, list(outcome.logins), outcome.paths, port)

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 from psytrial.core.errors import PsytrialError
 from psytrial.demo.options import DemoOptions, DemoPaths
+
+SERVE_HOST = "127.0.0.1"
 
 
 class DemoSetupError(PsytrialError):
@@ -30,6 +33,8 @@ def prepare(options: DemoOptions) -> DemoPaths:
     paths = DemoPaths(options.out.expanduser().resolve())
     if paths.out.exists() and not paths.out.is_dir():
         raise DemoSetupError(f"--out: expected a folder, got the file {paths.out}")
+    if options.serve:
+        _refuse_busy_port(options.port)
     paths.out.mkdir(parents=True, exist_ok=True)
     if options.database_url is None:
         _refuse_or_clear_sqlite(paths, options.force)
@@ -54,6 +59,19 @@ def _refuse_or_clear_sqlite(paths: DemoPaths, force: bool) -> None:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(paths.keys, ignore_errors=True)
     paths.keys.mkdir(mode=0o700, exist_ok=True)
+
+
+def _refuse_busy_port(port: int) -> None:
+    """Check the web app's port first: finding it taken after the whole run would waste it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((SERVE_HOST, port))
+        except OSError:
+            raise DemoSetupError(
+                f"--port: expected a free port on {SERVE_HOST} to serve the demo, got {port} "
+                "in use; choose another with --port, or pass --no-serve"
+            ) from None
 
 
 def _configure(paths: DemoPaths, database_url: str) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from psytrial.demo.environment import SERVE_HOST
 from psytrial.demo.options import DemoPaths
 from psytrial.demo.report import logins_table, reopen_command
 from psytrial.demo.users import Login
 
-HOST = "127.0.0.1"
+HOST = SERVE_HOST
 WORKERS = 2
 
 
