@@ -56,6 +56,8 @@ def test_the_list_page_is_the_statisticians_alone(people: Personas, role: Role) 
     generated = client.post(
         "/s/kpt2002/randomization/generate/", {"n_per_stratum": "8", "seed": "5"}
     )
+    text = to_csv(generate_from(allocation_parameters(people.study.protocol, 2), SeededSource(9)))
+    uploaded = _upload(client, text)
     if role == STAT:
         assert page.status_code == 200 and "Generate and seal" in page.content.decode()
         assert generated.status_code == 302
@@ -63,8 +65,10 @@ def test_the_list_page_is_the_statisticians_alone(people: Personas, role: Role) 
         row = AllocationList.objects.get()
         assert row.commitment in body and body.count("<tr><td>sex=") == 16
         assert "<td>high</td>" in body and "<td>low</td>" in body
+        assert "expected no allocation list yet, but one exists" in uploaded.content.decode()
     else:
         assert page.status_code == 403 and generated.status_code == 403
+        assert uploaded.status_code == 403
         assert not AllocationList.objects.exists()
 
 
