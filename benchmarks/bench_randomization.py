@@ -331,6 +331,13 @@ def _markdown(rows: list[Row], participants: int, seconds: float) -> str:
         "",
         "Goal: p95 < 200 ms for randomization. " + "; ".join(verdicts) + ".",
         "",
+        "Reading the numbers: randomizations of a study are serialized (the list's row lock, "
+        "and the audit chain head that every audited write takes), and clients that never "
+        "pause keep the queue full, so under load a request mostly waits for those ahead of "
+        f"it: latency is about {CLIENTS} / throughput. The 1-client rows give the service "
+        "time. On SQLite a waiting writer polls the write lock with sleeps of up to 100 ms "
+        "(SQLite's busy handler), hence its long tail; PostgreSQL queues on row locks.",
+        "",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, shared with other work while measuring (load average "
         f"{os.getloadavg()[0]:.1f} at the end). Run time "
