@@ -131,8 +131,8 @@ def _pharmacy(run: DemoRun, person: VirtualPerson) -> None:
     randomized_on = participant.randomized_at.date() if participant.randomized_at else None
     try:
         prep = prepare_dose(pharmacist, run.study, participant.pk)
-    except DosingError as exc:
-        treatment.cannot_dose(run, person, str(exc))
+    except DosingError:
+        treatment.cannot_dose(run, person)
         return
     run.clock.pass_time(CHECK_AFTER)
     check_preparation(checker, run.study, prep.pk)

@@ -134,9 +134,10 @@ def _administer(run: DemoRun, person: VirtualPerson, start: datetime) -> None:
     run.tally.actions += 2
 
 
-def cannot_dose(run: DemoRun, person: VirtualPerson, why: str) -> None:
+def cannot_dose(run: DemoRun, person: VirtualPerson) -> None:
     """The pharmacy refused the dose (outside the protocol's limits): the investigator
-    withdraws the participant before the session, saying why (no arm in the reason)."""
+    withdraws the participant before the session. The reason names no arm and no mg: the
+    pharmacist's refusal may carry sealed detail, so it is not copied into the record."""
     investigator = run.team.user("investigator", person.site)
     end_participation(
         investigator,
@@ -149,4 +150,3 @@ def cannot_dose(run: DemoRun, person: VirtualPerson, why: str) -> None:
     )
     run.tally.withdrawn += 1
     run.tally.actions += 1
-    del why  # the pharmacist's message may carry sealed detail; it is not recorded here
