@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs page (Swagger UI) from local static files, not a CDN
     "axes",
     "psytrial.web.trial",
     "psytrial.web.audit",
