@@ -4,10 +4,14 @@ numbers (formatted by the report's own formatters) in the tables where they belo
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -182,3 +186,33 @@ def test_it_writes_the_file(tmp_path: Any, result: AnalysisResult, html: str) ->
     results_json.write(result, tmp_path / "results.json")
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == html
     assert (tmp_path / "results.json").read_text() == results_json.dumps(result)
+
+
+DIGEST_SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, '.')
+from psytrial.core.protocol import load_protocol
+from psytrial.stats import report, results_json
+from psytrial.stats.pipeline import analyse
+from tests.stats.synthetic_trial import make_trial
+result = analyse(make_trial(40, seed=5), load_protocol('protocols/kpt2002.yaml'))
+text = results_json.dumps(result) + report.render(result)
+print(hashlib.sha256(text.encode()).hexdigest())
+"""
+
+
+def test_it_gives_the_same_bytes_in_processes_with_other_hash_seeds() -> None:
+    root = Path(__file__).resolve().parents[2]
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", DIGEST_SCRIPT],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1

@@ -33,10 +33,6 @@ MARKERS = ("o", "s", "^", "D")
 Interval = tuple[float, float] | None
 
 
-def _style(i: int) -> dict[str, object]:
-    return {"color": COLOURS[i % 4], "linestyle": STYLES[i % 4], "marker": MARKERS[i % 4]}
-
-
 def _draw(name: str, size: tuple[float, float], draw: Callable[[Figure], None]) -> Figure:
     with figure_context(name):
         fig = Figure(figsize=size, layout="constrained")
@@ -105,9 +101,9 @@ def _km_curve(
     # Limits are undefined where S is 1 or 0; the band then collapses onto the curve.
     lo, hi = padded(lower), padded(upper)
     lo, hi = np.where(np.isnan(lo), s, lo), np.where(np.isnan(hi), s, hi)
-    style = _style(i)
-    ax.step(t, s, where="post", color=style["color"], linestyle=style["linestyle"], label=label)
-    ax.fill_between(t, lo, hi, step="post", color=style["color"], alpha=0.15, linewidth=0)
+    colour = COLOURS[i % 4]
+    ax.step(t, s, where="post", color=colour, linestyle=STYLES[i % 4], label=label)
+    ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
     marks = [k for k, c in enumerate(censor) if c > 0]
     ax.plot(
         [time[k] for k in marks],
@@ -115,7 +111,7 @@ def _km_curve(
         linestyle="none",
         marker="|",
         markersize=7,
-        color=style["color"],
+        color=colour,
     )
 
 
@@ -181,7 +177,16 @@ def _points(
     low = np.array([np.nan if c is None else c[0] for c in cis], dtype=float)
     high = np.array([np.nan if c is None else c[1] for c in cis], dtype=float)
     err = np.vstack([np.where(np.isnan(low), 0, ys - low), np.where(np.isnan(high), 0, high - ys)])
-    ax.errorbar(xs, ys, yerr=np.nan_to_num(err), capsize=3, label=label, **_style(i))  # type: ignore[arg-type]
+    ax.errorbar(
+        xs,
+        ys,
+        yerr=np.nan_to_num(err),
+        capsize=3,
+        label=label,
+        color=COLOURS[i % 4],
+        linestyle=STYLES[i % 4],
+        marker=MARKERS[i % 4],
+    )
 
 
 def craving_figure(
