@@ -251,9 +251,6 @@ def _writes(people: Personas, s: dict[str, Any]) -> dict[str, Callable[[], objec
 
 
 NOT_REFUSING_YET = {
-    "prepare_dose": "pharmacy.actions.prepare_dose",
-    "check_preparation": "pharmacy.actions.check_preparation",
-    "record_administration": "pharmacy.actions.record_administration",
     "forms.lock_form": "forms.actions.lock_form",
 }
 WRITES = [
