@@ -221,6 +221,16 @@ def test_it_refuses_any_save_in_a_locked_study(
     assert "expected an open database, got one locked on 2024-03-01" in str(error)
 
 
+def test_a_locked_study_refuses_locking_a_form(
+    people: Personas, participant: Participant, study: Study
+) -> None:
+    record = save_form(_inv(people), participant, "baseline", "baseline", baseline())
+    Study.objects.filter(pk=study.pk).update(locked_at=FIXED)
+    record.participant.study.refresh_from_db()
+    _refused(FormLocked, lambda: lock_form(people[Role.DATA_MANAGER], record))
+    assert not FormRecord.objects.get(pk=record.pk).locked
+
+
 def test_it_refuses_an_instrument_the_visit_does_not_give(
     people: Personas, participant: Participant
 ) -> None:

@@ -117,6 +117,7 @@ def lock_form(user: User, record: FormRecord, *, reason: str = "") -> FormRecord
     """Lock a form against further changes (a data manager, e.g. after its queries closed)."""
     participant = record.participant
     membership = require_role(user, participant.study, LOCKERS, participant.site)
+    refuse_if_study_locked(participant.study)
     with transaction.atomic():
         fresh = FormRecord.objects.select_for_update().get(pk=record.pk)
         if fresh.locked:
