@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,6 +18,10 @@ class TokenAuth(HttpBearer):
                .select_related("user").first())
         if row is None or not row.user.is_active:
             return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=clock.now())
+        now = clock.now()
+        # At most one write a minute per token: a write on every request would queue behind
+        # every other writer for SQLite's single write lock.
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
         return row.user

@@ -142,13 +142,13 @@ def save_entry(
     occurrence: int,
     body: EntryIn,
 ) -> Any:
-    from psytrial.web.enrolment.actions import enter_form
+    from psytrial.web.visits.actions import enter_visit_form
 
     def run() -> EntryOut:
         study = member_study(request.user, code)
         participant, _ = fetch_participant(request.user, study, pk, set(Role))
         try:
-            record = enter_form(
+            record = enter_visit_form(
                 request.user,
                 participant,
                 instrument_id,

@@ -1,8 +1,9 @@
 """The generic form page: any protocol instrument, drawn from its definition, for one entry.
 
 GET shows the saved values (or an empty form), the version history and, to those who may
-enter it, an editable form; POST saves through `enrolment.actions.enter_form` (which is
-`save_form`, plus the enrolment steps of eligibility, consent and stratum sources). On a
+enter it, an editable form; POST saves through `visits.actions.enter_visit_form`: enrolment's
+`enter_form` (`save_form` plus the enrolment steps of eligibility, consent and stratum
+sources) plus the visit-aware checks (vital-sign alerts, serious-AE clock, follow-up dates). On a
 FormError the page comes back with every message next to its field and the submitted values
 kept; on a conflict, also the values someone else saved meanwhile.
 """
@@ -23,7 +24,6 @@ from django.views.decorators.http import require_POST
 from psytrial.core.errors import FormError, ProtocolError
 from psytrial.core.instruments import InstrumentDef
 from psytrial.core.roles import Role
-from psytrial.web.enrolment.actions import enter_form
 from psytrial.web.forms import rendering
 from psytrial.web.forms.actions import lock_form
 from psytrial.web.forms.catalog import EntryForm, entry_form, instrument
@@ -137,8 +137,12 @@ def _submit(request: HttpRequest, place: Place, entry: EntryForm) -> Submission 
         sent = int(request.POST.get("expected_version", "0"))
     except ValueError:
         sent = -1
+    # Through the visit-aware action, so vital-sign alerts, the serious-AE clock and the
+    # follow-up date rule apply whichever page an entry comes from.
+    from psytrial.web.visits.actions import enter_visit_form
+
     try:
-        enter_form(
+        enter_visit_form(
             request.user,
             place.participant,
             place.definition.id,
