@@ -23,7 +23,7 @@ from psytrial.stats.blinded import UNBLINDED_BANNER
 from psytrial.stats.pipeline import AnalysisResult, analyse
 from psytrial.stats.report_html import ci, count, num, pval
 from psytrial.stats.tables import TrialTables
-from tests.stats.synthetic_trial import make_trial
+from tests.stats.synthetic_trial import Rates, make_frames, make_trial
 
 PROTOCOL = load_protocol("protocols/kpt2002.yaml")
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -194,7 +194,7 @@ sys.path.insert(0, '.')
 from psytrial.core.protocol import load_protocol
 from psytrial.stats import report, results_json
 from psytrial.stats.pipeline import analyse
-from tests.stats.synthetic_trial import make_trial
+from tests.stats.synthetic_trial import Rates, make_frames, make_trial
 result = analyse(make_trial(40, seed=5), load_protocol('protocols/kpt2002.yaml'))
 text = results_json.dumps(result) + report.render(result)
 print(hashlib.sha256(text.encode()).hexdigest())
@@ -216,3 +216,17 @@ def test_it_gives_the_same_bytes_in_processes_with_other_hash_seeds() -> None:
         )
         digests.add(run.stdout.strip())
     assert len(digests) == 1
+
+
+def test_it_draws_intervals_that_touch_zero_and_one() -> None:
+    # 7 per arm, everyone relapses: 0 of 7 abstinent, where statsmodels' Wilson lower limit
+    # comes out 2.8e-17 above the point.
+    frames = make_frames(
+        14, seed=2, rates=Rates(relapse=(0.95, 0.95), lost=0, withdrawn=0, died=0, missed=0)
+    )
+    result = analyse(frames, PROTOCOL, fit_mixed_models=False)
+    last = result.primary.abstinence_ci[-1]
+    assert [(p.n, p.N) for p in last] == [(0, 7), (0, 7)]
+    assert all(p.ci95 is not None and p.ci95[0] == 0.0 for p in last)
+    html = report.render(result)
+    assert html.count("<svg") == 8 - 1  # no craving figure: models not fitted

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from psytrial.stats.pipeline_blinding import BlindingSection
 from psytrial.stats.pipeline_primary import PrimaryAnalysis
 from psytrial.stats.pipeline_secondary import HrsSection, RepeatedSection, mean_ci95
+from psytrial.stats.survival import KMCurve
 from psytrial.stats.svg_inline import figure_context, to_svg
 from psytrial.stats.twosample import ArmSummary
 
@@ -49,17 +50,7 @@ def km_figure(p: PrimaryAnalysis, labels: Mapping[str, str], name: str, title: s
     def draw(fig: Figure) -> None:
         top, bottom = fig.subplots(2, 1, height_ratios=[4, 0.4 + 0.3 * len(p.arms)])
         for i, curve in enumerate(p.km.curves):
-            _km_curve(
-                top,
-                curve.time,
-                curve.survival,
-                curve.lower,
-                curve.upper,
-                curve.n_censor,
-                i,
-                labels[curve.arm],
-                horizon,
-            )
+            _km_curve(top, curve, i, labels[curve.arm])
         top.set(
             xlim=(0, horizon),
             ylim=(0, 1.02),
@@ -82,29 +73,21 @@ def km_figure(p: PrimaryAnalysis, labels: Mapping[str, str], name: str, title: s
     return to_svg(fig, name, title, desc)
 
 
-def _km_curve(
-    ax: Axes,
-    time: Sequence[float],
-    surv: Sequence[float],
-    lower: Sequence[float],
-    upper: Sequence[float],
-    censor: Sequence[int],
-    i: int,
-    label: str,
-    horizon: int,
-) -> None:
+def _km_curve(ax: Axes, curve: KMCurve, i: int, label: str) -> None:
     def padded(values: Sequence[float]) -> np.ndarray:
         return np.concatenate([[1.0], values, [values[-1]]]).astype(float)
 
-    t = np.concatenate([[0.0], time, [max(float(horizon), float(time[-1]))]])
+    # The curve stops at the arm's last observed time, as R plots it: not drawn beyond data.
+    time, surv = curve.time, curve.survival
+    t = np.concatenate([[0.0], time, [float(time[-1])]])
     s = padded(surv)
     # Limits are undefined where S is 1 or 0; the band then collapses onto the curve.
-    lo, hi = padded(lower), padded(upper)
+    lo, hi = padded(curve.lower), padded(curve.upper)
     lo, hi = np.where(np.isnan(lo), s, lo), np.where(np.isnan(hi), s, hi)
     colour = COLOURS[i % 4]
     ax.step(t, s, where="post", color=colour, linestyle=STYLES[i % 4], label=label)
     ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
-    marks = [k for k, c in enumerate(censor) if c > 0]
+    marks = [k for k, c in enumerate(curve.n_censor) if c > 0]
     ax.plot(
         [time[k] for k in marks],
         [surv[k] for k in marks],
@@ -177,10 +160,12 @@ def _points(
     low = np.array([np.nan if c is None else c[0] for c in cis], dtype=float)
     high = np.array([np.nan if c is None else c[1] for c in cis], dtype=float)
     err = np.vstack([np.where(np.isnan(low), 0, ys - low), np.where(np.isnan(high), 0, high - ys)])
+    # A limit a rounding error beyond its point would be a negative bar length.
+    err = np.clip(np.nan_to_num(err), 0.0, None)
     ax.errorbar(
         xs,
         ys,
-        yerr=np.nan_to_num(err),
+        yerr=err,
         capsize=3,
         label=label,
         color=COLOURS[i % 4],

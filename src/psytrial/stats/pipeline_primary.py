@@ -133,7 +133,10 @@ def _wilson(n: int, total: int) -> Proportion:
     if total == 0:
         return Proportion(n, total, None)
     low, high = proportion_confint(n, total, alpha=0.05, method="wilson")
-    return Proportion(n, total, (float(low), float(high)))
+    # The Wilson limits are exactly 0 at n = 0 and 1 at n = N; statsmodels can miss by 1e-17.
+    low = 0.0 if n == 0 else float(low)
+    high = 1.0 if n == total else float(high)
+    return Proportion(n, total, (low, high))
 
 
 def _basis(
