@@ -250,9 +250,6 @@ def _writes(people: Personas, s: dict[str, Any]) -> dict[str, Callable[[], objec
     }
 
 
-NOT_REFUSING_YET = {
-    "forms.lock_form": "forms.actions.lock_form",
-}
 WRITES = [
     "save_form",
     "enter_form",
@@ -274,24 +271,7 @@ WRITES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    f"{NOT_REFUSING_YET[n]} does not call forms.actions.refuse_if_study_locked "
-                    "(reported to the lead)"
-                ),
-            ),
-        )
-        if n in NOT_REFUSING_YET
-        else n
-        for n in WRITES
-    ],
-)
+@pytest.mark.parametrize("name", WRITES)
 def test_after_the_lock_every_write_action_refuses_and_changes_nothing(
     people: Personas, locked: dict[str, Any], name: str
 ) -> None:
