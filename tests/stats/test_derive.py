@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -21,11 +22,12 @@ from psytrial.stats.derive import (
     ConfirmationRule,
     FollowupPlan,
     _status_at,
+    _time_to_relapse_reference,
     abstinent_at,
     participant_outcome,
     time_to_relapse,
 )
-from psytrial.stats.tables import load_tables
+from psytrial.stats.tables import TABLE_NAMES, empty_frame, load_tables, validate
 from tests.stats.trialdata import ARMS, SMALL_TRIAL, build, history, participant
 
 FULL = "." * 24
@@ -337,3 +339,118 @@ def test_it_matches_the_reference_on_frames_with_missing_optional_columns():
     out = time_to_relapse(bare, t.followup, rule="censor")
     assert isinstance(out, pd.DataFrame)
     assert (out["time"].iloc[0], out["event"].iloc[0]) == (3, 0)
+
+
+# ---- the vectorized derivation against the row-by-row walk ----------------------------------
+
+
+def random_trial(n: int, seed: int):
+    """A validated trial with every kind of path: gaps, missed rows, silent visits, actives,
+    exclusions, months off the schedule and beyond the horizon, randomizations over 2 years."""
+    rng = np.random.default_rng(seed)
+    pids = [f"R{i:05d}" for i in range(n)]
+    start = np.datetime64("2000-01-01") + rng.integers(0, 730, n).astype("timedelta64[D]")
+    statuses = ["completed", "lost_to_follow_up", "withdrawn", "died", "active"]
+    people = pd.DataFrame(
+        {
+            "participant_id": pids,
+            "site": "s1",
+            "stratum": "",
+            "arm": rng.choice(list(ARMS), n),
+            "randomized_at": start,
+            "sex": "",
+            "age": pd.array([None] * n, dtype="Int64"),
+            "weight_kg": np.nan,
+            "years_heroin_use": np.nan,
+            "status": rng.choice(statuses, n),
+            "not_analysed_reason": np.where(rng.random(n) < 0.05, "withdrew consent", ""),
+        }
+    )
+    rows = []
+    for pid, day in zip(pids, start, strict=True):
+        # A third stay clean and seldom miss a visit, so that some complete the follow-up.
+        clean = rng.random() < 0.35
+        last = 24 if clean and rng.random() < 0.6 else int(rng.integers(0, 27))
+        gap, use = (0.03, 0.0) if clean else (0.25, 0.25)
+        for month in range(1, last + 1):
+            kind = rng.random()
+            if kind < gap * 0.4:
+                continue  # no row at all
+            date = day + np.timedelta64(30 * month + int(rng.integers(-5, 6)), "D")
+            if kind < gap:
+                rows.append((pid, month, pd.NaT, "missed", "", "", "", ""))
+                continue
+            used = rng.random() < use
+            rows.append(
+                (
+                    pid,
+                    month,
+                    date,
+                    "attended",
+                    rng.choice(["yes" if used else "no", "no", ""]),
+                    rng.choice(["positive" if used else "negative", "negative", "not_done", ""]),
+                    rng.choice(["yes" if used else "no", "unknown", ""]),
+                    rng.choice(["yes", "no" if used else "yes", ""]),
+                )
+            )
+    columns = ["participant_id", "month", "visit_date", "status", "heroin_use", "urine",
+               "collateral", "abstinent"]  # fmt: skip
+    frames = {name: empty_frame(name) for name in TABLE_NAMES}
+    frames["participants"] = people
+    frames["followup"] = pd.DataFrame(rows, columns=columns)
+    return validate(frames, ARMS)
+
+
+RANDOM_PLANS = [
+    FollowupPlan(),
+    FollowupPlan(cutoff=dt.date(2001, 6, 15)),
+    FollowupPlan(schedule=ASSESSMENT_MONTHS, horizon=12),
+    FollowupPlan(confirmation=ConfirmationRule(urine=False, collateral=False)),
+]
+
+
+@pytest.fixture(scope="module")
+def random_2000():
+    return random_trial(2000, seed=20021)
+
+
+@pytest.mark.parametrize("plan", RANDOM_PLANS, ids=["protocol", "cutoff", "assessments", "self"])
+@pytest.mark.parametrize("rule", ["relapse", "censor"])
+def test_it_derives_the_same_outcomes_as_the_row_by_row_walk(random_2000, rule, plan):
+    t = random_2000
+    fast = time_to_relapse(t.participants, t.followup, rule=rule, plan=plan)
+    slow = _time_to_relapse_reference(t.participants, t.followup, rule=rule, plan=plan)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert len(fast) < len(t.participants)  # the exclusions are left out
+
+
+def test_it_meets_every_basis_on_the_random_trial(random_2000):
+    t = random_2000
+    seen = set()
+    for rule in ("relapse", "censor"):
+        for plan in RANDOM_PLANS[:2]:
+            out = time_to_relapse(t.participants, t.followup, rule=rule, plan=plan)
+            seen |= set(out["basis"])
+    assert seen == {"use", "missing", "completed", "cutoff", "dropout"}
+
+
+def test_it_takes_the_walk_for_repeated_participant_ids():
+    t = build([participant("P1")], history("P1", ".mu"))
+    twice = pd.concat([t.participants, t.participants], ignore_index=True)
+    for rule in ("relapse", "censor"):
+        out = time_to_relapse(twice, t.followup, rule=rule)
+        pd.testing.assert_frame_equal(out, _time_to_relapse_reference(twice, t.followup, rule=rule))
+        assert len(out) == 2
+
+
+def test_it_counts_abstinence_per_participant_in_the_order_of_the_walk(random_2000):
+    t = random_2000
+    table = abstinent_at(t.participants, t.followup)
+    expected = []
+    for rule in ("relapse", "censor"):
+        ttr = _time_to_relapse_reference(t.participants, t.followup, rule=rule)
+        for r in ttr.itertuples(index=False):
+            for m in ASSESSMENT_MONTHS:
+                expected.append((r.participant_id, r.arm, rule, m, _status_at(r.time, r.event, m)))
+    columns = ["participant_id", "arm", "rule", "month", "abstinent"]
+    pd.testing.assert_frame_equal(table.per_participant, pd.DataFrame(expected, columns=columns))

@@ -22,6 +22,8 @@ from psytrial.stats.tables import (
     validate,
     write_tables,
 )
+from psytrial.stats.tables_cells import Where, as_text, parse_column
+from psytrial.stats.tables_fast import column_text
 from psytrial.stats.tables_schema import Column, Kind
 from tests.stats.trialdata import ARMS, SMALL_TRIAL, build, history, participant
 
@@ -385,3 +387,143 @@ def test_it_documents_every_table_and_column():
             assert f"| `{column.name}` |" in section, (schema.name, column.name)
             for value in column.allowed:
                 assert f"`{value}`" in section, (schema.name, column.name, value)
+
+
+# ---- whole-column parsing agrees with the cell-by-cell meaning of a cell --------------------
+
+TEXT_COLUMNS = [
+    pd.Series([" P1", "P2 ", None, np.nan, pd.NA, pd.NaT, "", "  "], dtype=object),
+    pd.Series(["a", "b", None], dtype="string"),
+    pd.Series(["x", np.datetime64("NaT"), None], dtype=object),  # spelled out by as_text
+    pd.Series(["1", 2, 3.5, True, dt.date(2001, 1, 2), np.float64("nan")], dtype=object),
+    pd.Series([True, False]),
+    pd.Series([], dtype=object),
+]
+
+
+@pytest.mark.parametrize("raw", TEXT_COLUMNS)
+@pytest.mark.parametrize("kind", [Kind.TEXT, Kind.DATE])
+def test_it_gives_every_cell_the_text_as_text_gives_it(raw, kind):
+    assert column_text(raw, kind).tolist() == [as_text(v, kind) for v in raw]
+
+
+def _parse(raw: pd.Series, column: Column) -> pd.Series:
+    return parse_column(raw, column, Where("t", False, None), ARMS)
+
+
+def _as_text_column(raw: pd.Series, column: Column) -> pd.Series:
+    """The same cells as object text: the path every column took before the typed fast path."""
+    return pd.Series([as_text(v, column.kind) for v in raw], dtype=object)
+
+
+TYPED = [
+    (Column("n", Kind.INT, "", nonempty=False, minimum=0), pd.Series([0, 5, 2**40])),
+    (Column("n", Kind.INT, "", nonempty=False), pd.array([3, None, -2], dtype="Int64")),
+    (Column("n", Kind.INT, "", nonempty=False), pd.Series([1.0, np.nan, 7.0])),
+    (Column("n", Kind.INT, "", nonempty=False), pd.Series([1, 2], dtype="uint8")),
+    (Column("x", Kind.NUMBER, "", nonempty=False), pd.array([0.1, None], dtype="Float64")),
+    (
+        Column("x", Kind.NUMBER, "", nonempty=False),
+        pd.Series(np.random.default_rng(3).normal(size=2000) * 1e3),
+    ),
+    (
+        Column("d", Kind.DATE, "", nonempty=False),
+        pd.Series(pd.to_datetime(["2001-01-10 13:45", None, "1999-12-31 00:00"])),
+    ),
+    (
+        Column("d", Kind.DATE, "", nonempty=False),
+        pd.Series(np.array(["2001-03-01", "2400-01-01"], dtype="datetime64[s]")),
+    ),
+]
+
+
+@pytest.mark.parametrize(("column", "raw"), TYPED)
+def test_it_parses_typed_columns_exactly_as_their_text(column, raw):
+    raw = pd.Series(raw)
+    if raw.dtype.kind == "M" and raw.max() > pd.Timestamp.max:
+        # Outside datetime64[ns]: left to the text path, which reports the cell.
+        with pytest.raises(DataError, match="got '2400-01-01'"):
+            _parse(raw, column)
+        return
+    pd.testing.assert_series_equal(
+        _parse(raw, column), _parse(_as_text_column(raw, column), column), check_exact=True
+    )
+
+
+def test_it_reads_back_from_csv_exactly_the_numbers_built_in_memory(tmp_path):
+    # pd.to_numeric alone returns some decimal texts one unit in the last place off.
+    t = load_tables(SMALL_TRIAL, ARMS)
+    frames = t.frames()
+    rng = np.random.default_rng(7)
+    scores = frames["scores"].copy()
+    scores["value"] = rng.normal(size=len(scores)) * 10.0 ** rng.integers(-3, 4, len(scores))
+    frames["scores"] = scores
+    in_memory = validate(frames, ARMS)
+    write_tables(in_memory, tmp_path)
+    from_csv = load_tables(tmp_path, ARMS)
+    np.testing.assert_array_equal(in_memory.scores["value"], scores["value"])
+    np.testing.assert_array_equal(from_csv.scores["value"], scores["value"])
+
+
+def _frame_error(frames: dict[str, pd.DataFrame]) -> str:
+    with pytest.raises(DataError) as info:
+        validate(frames, ARMS)
+    return str(info.value)
+
+
+def _typed_case(table: str, row: int, column: str, value: object) -> dict[str, pd.DataFrame]:
+    frames = load_tables(SMALL_TRIAL, ARMS).frames()
+    frame = frames[table].copy()
+    values = frame[column].astype(object).to_numpy()
+    values[row] = value
+    # Typed as a frame built in memory would be: Int64, Float64, datetime64.
+    frame[column] = pd.Series(list(values)).convert_dtypes(
+        convert_string=False, convert_boolean=False
+    )
+    frames[table] = frame
+    return frames
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "expected"),
+    [
+        (
+            "participants", 0, "weight_kg", 700.0,
+            "participants table row 1 (participant P01), column weight_kg: "
+            "expected a number between 20 and 300, got '700.0'",
+        ),
+        (
+            "participants", 1, "age", 31.5,
+            "participants table row 2 (participant P02), column age: "
+            "expected an integer between 0 and 120, got '31.5'",
+        ),
+        (
+            "followup", 0, "month", None,
+            "followup table row 1 (participant P01), column month: "
+            "expected an integer >= 1, got an empty cell",
+        ),
+        (
+            "followup", 2, "month", 0,
+            "followup table row 3 (participant P01), column month: "
+            "expected an integer >= 1, got '0'",
+        ),
+        (
+            "scores", 0, "value", float("inf"),
+            "scores table row 1 (participant P01), column value: expected a number, got 'inf'",
+        ),
+        (
+            "participants", 2, "randomized_at", pd.NaT,
+            "participants table row 3 (participant P03), column randomized_at: "
+            "expected a date YYYY-MM-DD, got an empty cell",
+        ),
+    ],
+)  # fmt: skip
+def test_it_names_the_bad_cell_of_a_typed_column_as_of_its_text(
+    table, row, column, value, expected
+):
+    frames = _typed_case(table, row, column, value)
+    assert frames[table][column].dtype != object
+    assert _frame_error(frames) == expected
+    # The same cells as text give the same message.
+    frames[table][column] = _as_text_column(frames[table][column], SCHEMAS[table].column(column))
+    assert _frame_error(frames) == expected

@@ -42,9 +42,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from psytrial.core.errors import DataError
+from psytrial.stats import _derive_vector as _vec
 
 MissingRule = Literal["relapse", "censor"]
 RULES: tuple[MissingRule, ...] = ("relapse", "censor")
@@ -180,10 +182,75 @@ def time_to_relapse(
 ) -> pd.DataFrame:
     """participant_id, arm, time (months), event (1 = relapse), basis; one row each.
 
-    The tables are the validated `TrialTables.participants` and `.followup`.
+    The tables are the validated `TrialTables.participants` and `.followup`. All participants
+    are derived at once on arrays (`_derive_vector`); the result is the same as
+    `participant_outcome` applied to each participant (`_time_to_relapse_reference`).
     """
     if rule not in RULES:
         raise DataError(f"rule: expected one of {'|'.join(RULES)}, got {rule!r}")
+    plan = plan or FollowupPlan()
+    frame = _analysed(participants)
+    pids = frame["participant_id"].astype(str)
+    if not pids.is_unique:  # never after validation; the walk handles it as before
+        return _time_to_relapse_reference(participants, followup, rule=rule, plan=plan)
+    months = sorted(m for m in set(plan.schedule) if m <= plan.horizon)
+    cutoff = pd.Timestamp(plan.cutoff) if plan.cutoff is not None else None
+    n_due = _vec.due_counts(frame["randomized_at"], months, cutoff)
+    rows, cols, states = _kept_visits(followup, pids, months, n_due, cutoff, plan.confirmation)
+    active = (frame["status"].astype(str) == "active").to_numpy()
+    matrix = _vec.state_matrix(rows, cols, states, n_due, active)
+    final = max([m for m in plan.schedule if m <= plan.horizon], default=0)
+    time, event, basis = _vec.outcomes(matrix, months, final, rule)
+    result = pd.DataFrame(
+        {
+            "participant_id": pids.to_numpy(dtype=object),
+            "arm": frame["arm"].astype(str).to_numpy(dtype=object),
+            "time": time,
+            "event": event,
+            "basis": basis,
+        }
+    )
+    return result.astype({"time": "int64", "event": "int64"})
+
+
+def _kept_visits(
+    followup: pd.DataFrame,
+    pids: pd.Series,
+    months: list[int],
+    n_due: Any,
+    cutoff: pd.Timestamp | None,
+    confirmation: ConfirmationRule,
+) -> tuple[Any, Any, Any]:
+    """(participant row, month index, state) of each follow-up row that counts.
+
+    A row counts when its participant is analysed, its month is due for them and it is not
+    dated after the cut-off; of two rows for one participant and month the last one counts.
+    """
+    row = pd.Index(pids).get_indexer(followup["participant_id"].astype(str))
+    col = pd.Index(months).get_indexer(pd.Index(followup["month"].to_numpy(dtype="int64")))
+    keep = (row >= 0) & (col >= 0)
+    keep[keep] = col[keep] < n_due[row[keep]]
+    key = pd.Series(row[keep] * len(months) + col[keep])
+    keep[keep] = ~key.duplicated(keep="last").to_numpy()
+    if cutoff is not None:
+        keep &= ~(followup["visit_date"] > cutoff).to_numpy()
+    sources = _vec.Sources(confirmation.self_report, confirmation.urine, confirmation.collateral)
+    kept = followup[keep]
+    return row[keep], col[keep], _vec.visit_states(kept, sources)
+
+
+def _time_to_relapse_reference(
+    participants: pd.DataFrame,
+    followup: pd.DataFrame,
+    *,
+    rule: MissingRule = "relapse",
+    plan: FollowupPlan | None = None,
+) -> pd.DataFrame:
+    """time_to_relapse by walking each participant's visits (`participant_outcome`).
+
+    The original row-by-row implementation: slow on large trials, kept as the reference the
+    vectorized path is tested against, and for tables with repeated participant ids.
+    """
     plan = plan or FollowupPlan()
     by_pid = _visits_by_participant(followup)
     rows = []
@@ -258,19 +325,39 @@ def abstinent_at(
     """
     wanted = tuple(sorted(set(months)))
     arm_ids = tuple(arms) if arms is not None else tuple(sorted(set(participants["arm"])))
-    records = []
-    for rule in rules:
-        ttr = time_to_relapse(participants, followup, rule=rule, plan=plan)
-        for r in ttr.itertuples(index=False):
-            for m in wanted:
-                records.append((r.participant_id, r.arm, rule, m, _status_at(r.time, r.event, m)))
-    per = pd.DataFrame(records, columns=["participant_id", "arm", "rule", "month", "abstinent"])
+    parts = [
+        _statuses(time_to_relapse(participants, followup, rule=rule, plan=plan), rule, wanted)
+        for rule in rules
+    ]
+    columns = ["participant_id", "arm", "rule", "month", "abstinent"]
+    per = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if per.empty:  # the dtypes of an empty frame built from no records
+        per = pd.DataFrame([], columns=columns)
     tally = per.groupby(["rule", "month", "arm", "abstinent"]).size().to_dict()
     counts = {
         rule: {m: {a: _count(tally, (rule, m, a)) for a in arm_ids} for m in wanted}
         for rule in rules
     }
     return AbstinenceTable(wanted, arm_ids, tuple(rules), per, counts)
+
+
+def _statuses(ttr: pd.DataFrame, rule: MissingRule, months: tuple[int, ...]) -> pd.DataFrame:
+    """One row per participant and month (participant-major), as `_status_at` says."""
+    k = len(months)
+    time = np.repeat(ttr["time"].to_numpy(dtype=np.int64), k)
+    event = np.repeat(ttr["event"].to_numpy(dtype=np.int64), k)
+    month = np.tile(np.asarray(months, dtype=np.int64), len(ttr))
+    status = np.where(time >= month, "yes", "unknown").astype(object)
+    status[(event == 1) & (time <= month)] = "no"
+    return pd.DataFrame(
+        {
+            "participant_id": np.repeat(ttr["participant_id"].to_numpy(dtype=object), k),
+            "arm": np.repeat(ttr["arm"].to_numpy(dtype=object), k),
+            "rule": np.full(len(time), rule, dtype=object),
+            "month": month,
+            "abstinent": status,
+        }
+    )
 
 
 def _status_at(time: Any, event: Any, month: int) -> str:

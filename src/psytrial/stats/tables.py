@@ -145,7 +145,7 @@ def _parse_table(
     out.columns = pd.Index(names)
     pids = None
     if "participant_id" in names:
-        pids = [str(v).strip() if not pd.isna(v) else "" for v in out["participant_id"]]
+        pids = out["participant_id"].to_numpy(dtype=object, copy=True)
     where = Where(schema.name, from_file, pids)
     for column in schema.columns:
         values = out[column.name] if column.name in names else pd.Series([None] * len(out))

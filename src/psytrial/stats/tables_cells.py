@@ -8,39 +8,34 @@ cell is reported with its table, row number, column, what was expected and what 
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from psytrial.core.errors import DataError
+from psytrial.stats.tables_fast import (
+    as_text,
+    column_text,
+    is_naive_datetime,
+    is_real_dtype,
+    parse_decimal_text,
+    real_values,
+)
 from psytrial.stats.tables_schema import Column, Kind
 
 
-def as_text(value: Any, kind: Kind) -> str:
-    """One cell as stripped text; every kind of "missing" becomes ""."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, dt.datetime | dt.date):
-        # A datetime in a date column keeps its calendar date only.
-        day = value.date() if isinstance(value, dt.datetime) else value
-        return day.isoformat() if kind is Kind.DATE else str(value)
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return ""
-        return repr(float(value))
-    return str(value).strip()
-
-
 class Where:
-    """Says where a row lives, for error messages: a CSV file (with its line) or a table."""
+    """Says where a row lives, for error messages: a CSV file (with its line) or a table.
 
-    def __init__(self, table: str, from_file: bool, participant_ids: Sequence[str] | None):
+    `participant_ids` holds the raw cells of the participant_id column (or None): only the
+    row that is reported is turned into text, so building a Where costs nothing per row.
+    """
+
+    def __init__(
+        self, table: str, from_file: bool, participant_ids: Sequence[Any] | np.ndarray | None
+    ):
         self.table = table
         self.from_file = from_file
         self.participant_ids = participant_ids
@@ -52,38 +47,81 @@ class Where:
             text = f"{self.table}.csv row {position + 1} (line {position + 2})"
         else:
             text = f"{self.table} table row {position + 1}"
-        if self.participant_ids is not None and self.participant_ids[position]:
-            text += f" (participant {self.participant_ids[position]})"
+        pid = self.participant(position)
+        if pid:
+            text += f" (participant {pid})"
         return text
+
+    def participant(self, position: int) -> str:
+        """The participant id of a row as text, "" when there is none."""
+        if self.participant_ids is None:
+            return ""
+        value = self.participant_ids[position]
+        return "" if _is_missing(value) else str(value).strip()
 
     @property
     def source(self) -> str:
         return f"{self.table}.csv" if self.from_file else f"{self.table} table"
 
 
+def _is_missing(value: Any) -> bool:
+    missing = pd.isna(value)
+    return bool(missing) if isinstance(missing, bool | np.bool_) else False
+
+
 def parse_column(raw: pd.Series, column: Column, where: Where, arms: Sequence[str]) -> pd.Series:
     """Parse one column into its canonical dtype, or raise DataError at the first bad cell."""
-    text = pd.Series([as_text(v, column.kind) for v in raw], index=raw.index, dtype=object)
+    typed = _parse_typed(raw, column, where)
+    if typed is not None:
+        return typed
+    text = column_text(raw, column.kind)
     empty = (text == "").to_numpy()
-    if column.nonempty and empty.any():
-        position = int(np.flatnonzero(empty)[0])
-        _fail(where, position, column, "an empty cell")
+    _check_nonempty(empty, column, where)
     if column.kind is Kind.TEXT:
         return text
     if column.kind in (Kind.CHOICE, Kind.ARM):
         allowed = _allowed(column, arms)
-        _check(text, empty | text.isin(allowed).to_numpy(), column, where, allowed)
+        _check(_shown(text), empty | text.isin(allowed).to_numpy(), column, where, allowed)
         return text
     if column.kind is Kind.DATE:
         parsed = pd.to_datetime(text.where(~empty, None), format="%Y-%m-%d", errors="coerce")
-        _check(text, empty | parsed.notna().to_numpy(), column, where)
+        _check(_shown(text), empty | parsed.notna().to_numpy(), column, where)
         return parsed.astype("datetime64[ns]")
-    return _parse_number(text, empty, column, where)
+    coarse = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float).to_numpy()
+    ok = _number_ok(coarse, column)
+    _check(_shown(text), empty | ok, column, where)
+    return _numbers(parse_decimal_text(text, ok, coarse), column, text.index)
 
 
-def _parse_number(text: pd.Series, empty: np.ndarray, column: Column, where: Where) -> pd.Series:
-    numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
-    values = numbers.to_numpy()
+def _parse_typed(raw: pd.Series, column: Column, where: Where) -> pd.Series | None:
+    """Numbers and dates that arrive typed, parsed without going through their text.
+
+    The result is what the text path gives (as_text, then parsing); None when the column is
+    not of such a type, or its dates do not fit datetime64[ns] (the text path reports them).
+    """
+    if column.kind in (Kind.INT, Kind.NUMBER) and is_real_dtype(raw):
+        values = real_values(raw)
+        empty = np.isnan(values)
+        _check_nonempty(empty, column, where)
+        _check(_cell_text(raw, column), empty | _number_ok(values, column), column, where)
+        return _numbers(values, column, raw.index)
+    if column.kind is Kind.DATE and is_naive_datetime(raw):
+        try:
+            days: pd.Series = raw.dt.normalize().astype("datetime64[ns]")
+        except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+            return None
+        _check_nonempty(days.isna().to_numpy(), column, where)
+        return days
+    return None
+
+
+def _check_nonempty(empty: np.ndarray, column: Column, where: Where) -> None:
+    if column.nonempty and empty.any():
+        position = int(np.flatnonzero(empty)[0])
+        _fail(where, position, column, "an empty cell")
+
+
+def _number_ok(values: np.ndarray, column: Column) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(values)
         if column.kind is Kind.INT:
@@ -92,7 +130,11 @@ def _parse_number(text: pd.Series, empty: np.ndarray, column: Column, where: Whe
             ok &= values >= column.minimum
         if column.maximum is not None:
             ok &= values <= column.maximum
-    _check(text, empty | ok, column, where)
+    return np.asarray(ok, dtype=bool)
+
+
+def _numbers(values: np.ndarray, column: Column, index: pd.Index) -> pd.Series:
+    numbers = pd.Series(values, index=index, dtype=float)
     if column.kind is Kind.INT:
         return numbers.round().astype("Int64")
     return numbers
@@ -104,8 +146,19 @@ def _allowed(column: Column, arms: Sequence[str]) -> tuple[str, ...]:
     return column.allowed
 
 
+Shown = Callable[[int], str]  # what a bad cell at a position is shown as in a message
+
+
+def _shown(text: pd.Series) -> Shown:
+    return lambda position: repr(text.iloc[position])
+
+
+def _cell_text(raw: pd.Series, column: Column) -> Shown:
+    return lambda position: repr(as_text(raw.iloc[position], column.kind))
+
+
 def _check(
-    text: pd.Series,
+    shown: Shown,
     ok: np.ndarray,
     column: Column,
     where: Where,
@@ -115,7 +168,7 @@ def _check(
         return
     position = int(np.flatnonzero(~ok)[0])
     expected = "one of " + "|".join(allowed) if allowed is not None else column.expected()
-    _fail(where, position, column, repr(text.iloc[position]), expected)
+    _fail(where, position, column, shown(position), expected)
 
 
 def _fail(where: Where, position: int, column: Column, got: str, expected: str = "") -> None:

@@ -35,7 +35,11 @@ def check_rules(tables: Mapping[str, pd.DataFrame], from_file: bool) -> None:
 
 
 def _where(name: str, frame: pd.DataFrame, from_file: bool) -> Where:
-    pids = list(frame["participant_id"]) if "participant_id" in frame.columns else None
+    pids = (
+        frame["participant_id"].to_numpy(dtype=object)
+        if "participant_id" in frame.columns
+        else None
+    )
     return Where(name, from_file, pids)
 
 
