@@ -145,3 +145,61 @@ def test_it_runs_a_two_site_variant(two_site_run: Finished) -> None:
     assert {row["site"] for row in rows} == {"spb", "site02"}
     assert all(row["stratum"].endswith(f"site={row['site']}") for row in rows)
     assert "investigator.site02" in two_site_run.stdout
+
+
+EXPECTED_ACTORS = {
+    "allocation_list.generated": {"randomizer"},
+    "participant.screened": {"investigator.spb"},
+    "participant.randomized": {"investigator.spb"},
+    "dose.prepared": {"pharmacist.spb"},
+    "dose.checked": {"pharmacist2.spb"},
+    "dose.administered": {"clinician.spb"},
+    "query.raised": {"datamanager"},
+    "query.closed": {"datamanager"},
+    "study.locked": {"datamanager"},
+    "export.analysis": {"statistician"},
+}
+EXPECTED_ENTRY = {
+    "eligibility": {"investigator.spb"},
+    "baseline": {"investigator.spb"},
+    "hrs": {"psychotherapist.spb"},
+    "vitals": {"clinician.spb"},
+    "followup": {"rater.spb"},
+    "craving": {"rater.spb"},
+}
+
+
+def test_it_takes_every_step_as_the_role_that_does_it(small_run: Finished) -> None:
+    assert small_run.returncode == 0
+    with sqlite3.connect(small_run.out / "db.sqlite3") as con:
+        actors: dict[str, set[str]] = {}
+        for action, actor in con.execute("select action, actor from audit_auditentry"):
+            actors.setdefault(action, set()).add(actor)
+        saved_by: dict[str, set[str]] = {}
+        for instrument, username in con.execute(
+            "select r.instrument_id, u.username from forms_formversion v "
+            "join forms_formrecord r on r.id = v.record_id "
+            "join auth_user u on u.id = v.saved_by_id"
+        ):
+            saved_by.setdefault(instrument, set()).add(username)
+        guesses = dict(
+            con.execute(
+                "select r.variant, u.username from forms_formversion v "
+                "join forms_formrecord r on r.id = v.record_id join auth_user u "
+                "on u.id = v.saved_by_id where r.instrument_id = 'blinding_guess'"
+            )
+        )
+        sessions = con.execute("select count(*) from pharmacy_administration").fetchone()[0]
+        audited = con.execute(
+            "select count(*) from audit_auditentry where action = 'dose.administered'"
+        ).fetchone()[0]
+    for action, expected in EXPECTED_ACTORS.items():
+        assert actors.get(action) == expected, action
+    for instrument, expected in EXPECTED_ENTRY.items():
+        assert saved_by.get(instrument) == expected, instrument
+    assert guesses == {
+        "participant": "psychotherapist.spb",
+        "therapist": "psychotherapist.spb",
+        "rater": "rater.spb",
+    }
+    assert sessions == audited > 0
