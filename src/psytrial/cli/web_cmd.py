@@ -74,7 +74,7 @@ def study_create(file: Path = typer.Argument(..., help="protocol YAML file")) ->
 def user_add(
     username: str = typer.Argument(...),
     study: str = typer.Option(..., "--study", help="study code"),
-    role: str = typer.Option(..., "--role", help="one of the roles in docs/roles.md"),
+    role: str = typer.Option(..., "--role", help="a role (see docs/guides/README.md)"),
     site: str | None = typer.Option(None, "--site", help="site code (default: all sites)"),
 ) -> None:
     """Create a login (password read from stdin) and give it a role in a study."""

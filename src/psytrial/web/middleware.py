@@ -1,6 +1,8 @@
 """Middleware of our own: security headers Django does not set by itself (Content-Security-
 Policy, Permissions-Policy), and a last line of defence that answers 403 to a refusal a view
-let through (ActionDenied, BlindingError) instead of a 500 page.
+let through (ActionDenied, BlindingError) instead of a 500 page, and 409 with the message to
+any other refusal (a PsytrialError: a locked form, an illegal status change), because those
+messages are written for users; a sealed dosing refusal is answered without its text.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_resolver
 
-from psytrial.core.errors import BlindingError
+from psytrial.core.dosing import SealedDosingError
+from psytrial.core.errors import BlindingError, PsytrialError
 from psytrial.web.permissions import ActionDenied
 
 
@@ -46,6 +49,13 @@ class RefusalMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, SealedDosingError):
+            return HttpResponse("Refused: this dose cannot be prepared; a pharmacist can see why.",
+                                status=409, content_type="text/plain; charset=utf-8")
+        if isinstance(exception, PsytrialError) and not isinstance(
+                exception, ActionDenied | BlindingError):
+            return HttpResponse(f"Refused: {exception}", status=409,
+                                content_type="text/plain; charset=utf-8")
         if not isinstance(exception, ActionDenied | BlindingError):
             return None
         handler = get_resolver().resolve_error_handler(403)

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from psytrial.core.errors import FormError
 from psytrial.web.blind import is_unblinded
 from psytrial.web.enrolment.actions import SCREENERS, screen
 from psytrial.web.enrolment.pages import visit_forms
@@ -81,7 +82,7 @@ def screening(request: HttpRequest, code: str) -> HttpResponse:
         else:
             try:
                 participant = screen(request.user, study, chosen)
-            except ActionRefused as exc:
+            except (ActionRefused, FormError) as exc:  # FormLocked after the database lock
                 messages.error(request, str(exc))
             else:
                 messages.success(request, f"{participant.code} screened at {chosen.name}.")

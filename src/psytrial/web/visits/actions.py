@@ -72,8 +72,17 @@ def enter_visit_form(
     expected_version: int | None = None,
     occurrence: int | None = None,
 ) -> FormRecord:
-    """Save an entry like the generic form page does, plus the visit-aware checks."""
+    """Save an entry like the generic form page does, plus the visit-aware checks.
+
+    A first withdrawal form is a withdrawal: it goes through `end_participation`, so the
+    status changes with it whichever page it was entered on.
+    """
     protocol = participant.study.protocol
+    if instrument_id == WITHDRAWAL_INSTRUMENT and visit_id == UNSCHEDULED and not (
+        FormRecord.objects.filter(participant=participant, instrument_id=instrument_id).exists()
+    ):
+        end_participation(user, participant, raw, reason=reason)
+        return FormRecord.objects.get(participant=participant, instrument_id=instrument_id)
     defn = instrument(protocol, instrument_id)
     entry_role(user, participant, defn)
     if instrument_id == followup_instrument(protocol):
