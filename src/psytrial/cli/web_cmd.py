@@ -105,3 +105,45 @@ def user_add(
         user = create_user(username, password)
     grant_role(user, found, role_enum, site_row)
     typer.echo(f"{username} is {role_enum.value} in {study} ({site or 'all sites'})")
+
+
+token_app = typer.Typer(help="API tokens for the JSON API.", no_args_is_help=True)
+
+
+@token_app.command("issue")
+def token_issue(
+    username: str = typer.Argument(...),
+    name: str = typer.Option(..., "--name", help="what the token is for, e.g. 'site export'"),
+) -> None:
+    """Issue an API token for a user; it is printed once and stored only as a hash."""
+    _django()
+    from django.contrib.auth import get_user_model
+
+    from psytrial.web.accounts.actions import issue_token
+
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise PsytrialError(f"expected an active user, got {username!r}")
+    text = issue_token(user, name)
+    typer.echo(text)
+    print(f"token {name!r} for {username}: shown once; send it as 'Authorization: Bearer <token>'",
+          file=sys.stderr)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    username: str = typer.Argument(...),
+    prefix: str = typer.Option(..., "--prefix", help="the first characters after 'pt_'"),
+) -> None:
+    """Revoke a user's API token, found by its prefix."""
+    _django()
+    from psytrial.web.accounts.actions import revoke_token
+    from psytrial.web.accounts.models import ApiToken
+
+    token = ApiToken.objects.filter(user__username=username, prefix=prefix[:8],
+                                    revoked=False).first()
+    if token is None:
+        raise PsytrialError(f"expected a live token of {username} with prefix {prefix!r}, "
+                            "found none")
+    revoke_token(token.user, token.pk)
+    typer.echo(f"revoked token {token.name!r} of {username}")
