@@ -54,10 +54,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def state_dir() -> Path:
-    """Where psytrial keeps files that must not live in the database (keys)."""
-    path = Path(env_str("PSYTRIAL_HOME", str(Path.cwd() / ".psytrial"))).expanduser()
+    """Where psytrial keeps files that must not live in the database (keys).
+
+    PSYTRIAL_HOME if set; else, for a SQLite database with a `keys` folder beside it (as the
+    demo leaves it), that folder, so `DATABASE_URL=sqlite:///DIR/db.sqlite3 psytrial serve`
+    reopens a demo with the key that opens its sealed data; else ./.psytrial.
+    """
+    path = Path(env_str("PSYTRIAL_HOME", "") or _keys_beside_sqlite() or
+                str(Path.cwd() / ".psytrial")).expanduser()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+def _keys_beside_sqlite() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("sqlite:///"):
+        return ""
+    keys = Path(url.removeprefix("sqlite:///")).expanduser().parent / "keys"
+    return str(keys) if keys.is_dir() else ""
 
 
 def kept_secret(env_name: str, file_name: str) -> str:
