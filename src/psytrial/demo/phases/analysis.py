@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from numpy.linalg import LinAlgError
+
 from psytrial.demo.state import DemoRun
 from psytrial.stats import report
 from psytrial.stats.pipeline import AnalysisResult, analyse
@@ -37,12 +39,15 @@ def final_analysis(run: DemoRun) -> FinalAnalysis:
     exported = export_analysis(statistician, run.study, run.paths.analysis_tables, unblinded=True)
     run.tally.actions += 1
     run.progress.advance("analysis", note="tables exported")
-    result = analyse(
-        exported.tables,
-        run.protocol,
-        mode="unblinded",
-        fit_mixed_models=run.options.participants <= MIXED_MODELS_UP_TO,
-    )
+    fit = run.options.participants <= MIXED_MODELS_UP_TO
+    try:
+        result = analyse(exported.tables, run.protocol, mode="unblinded", fit_mixed_models=fit)
+    except LinAlgError:
+        if not fit:
+            raise
+        # A very small cohort can make the craving model's Hessian singular (statsmodels
+        # then raises); the report says the mixed models were not fitted.
+        result = analyse(exported.tables, run.protocol, mode="unblinded", fit_mixed_models=False)
     run.progress.advance("analysis", note="plan run")
     results_file, report_file = report.write_outputs(result, run.paths.out, run.protocol)
     run.progress.advance("analysis", note="report written")
