@@ -476,10 +476,11 @@ def _typed_case(table: str, row: int, column: str, value: object) -> dict[str, p
     frame = frames[table].copy()
     values = frame[column].astype(object).to_numpy()
     values[row] = value
-    # Typed as a frame built in memory would be: Int64, Float64, datetime64.
-    frame[column] = pd.Series(list(values)).convert_dtypes(
-        convert_string=False, convert_boolean=False
-    )
+    # Typed as a frame built in memory would be: float64, Float64, datetime64.
+    typed = pd.Series(list(values))
+    if typed.dtype == object:
+        typed = typed.convert_dtypes(convert_string=False, convert_boolean=False)
+    frame[column] = typed
     frames[table] = frame
     return frames
 

@@ -17,11 +17,11 @@ import pandas as pd
 from psytrial.core.errors import DataError
 from psytrial.stats.tables_fast import (
     as_text,
-    column_text,
     is_naive_datetime,
     is_real_dtype,
     parse_decimal_text,
     real_values,
+    text_cells,
 )
 from psytrial.stats.tables_schema import Column, Kind
 
@@ -74,8 +74,7 @@ def parse_column(raw: pd.Series, column: Column, where: Where, arms: Sequence[st
     typed = _parse_typed(raw, column, where)
     if typed is not None:
         return typed
-    text = column_text(raw, column.kind)
-    empty = (text == "").to_numpy()
+    text, empty = text_cells(raw, column.kind)
     _check_nonempty(empty, column, where)
     if column.kind is Kind.TEXT:
         return text

@@ -49,31 +49,36 @@ def as_text(value: Any, kind: Kind) -> str:
 
 def column_text(raw: pd.Series, kind: Kind) -> pd.Series:
     """`as_text` of every cell, as an object Series with the index of `raw`."""
-    text = _string_column_text(raw)
-    if text is None:
+    return text_cells(raw, kind)[0]
+
+
+def text_cells(raw: pd.Series, kind: Kind) -> tuple[pd.Series, np.ndarray]:
+    """`column_text`, and a mask of its empty cells."""
+    fast = _string_column_text(raw)
+    if fast is None:
         text = np.array([as_text(v, kind) for v in raw], dtype=object)
-    return pd.Series(text, index=raw.index, dtype=object)
+        empty = np.asarray(text == "", dtype=bool)
+    else:
+        text, empty = fast
+    return pd.Series(text, index=raw.index, dtype=object), empty
 
 
-def _string_column_text(raw: pd.Series) -> np.ndarray | None:
+def _string_column_text(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     if raw.dtype != object and not isinstance(raw.dtype, pd.StringDtype):
         return None
     values = raw.to_numpy(dtype=object)
-    missing = np.asarray(pd.isna(values), dtype=bool)
-    present = values[~missing]
-    if len(present) and infer_dtype(present, skipna=False) != "string":
+    # Few distinct strings per column (choices, instruments, ids repeated per visit): look at
+    # and strip each distinct value once. factorize marks the missing cells with -1.
+    codes, distinct = pd.factorize(values)
+    if len(distinct) and infer_dtype(distinct, skipna=False) != "string":
         return None
+    missing = codes < 0
     # pd.isna also flags np.datetime64("NaT") and Decimal("NaN"), which as_text spells out.
     kinds = {type(v) for v in values[missing]}
     if not all(issubclass(t, (*_MISSING_TYPES, float, np.floating)) for t in kinds):
         return None
-    out = np.full(len(values), "", dtype=object)
-    # Few distinct strings per column (choices, instruments, ids repeated per visit): strip
-    # each distinct string once.
-    codes, distinct = pd.factorize(present)
-    stripped = np.array([str(v).strip() for v in distinct], dtype=object)
-    out[~missing] = stripped[codes]
-    return out
+    stripped = np.array([str(v).strip() for v in distinct] + [""], dtype=object)
+    return stripped[codes], (stripped == "")[codes]
 
 
 def is_real_dtype(raw: pd.Series) -> bool:
