@@ -256,3 +256,17 @@ def test_a_second_role_does_not_hide_the_one_that_unblinds(
     assert result.mode == "unblinded"
     entry = AuditEntry.objects.get(action="export.analysis")
     assert entry.role == "trial_statistician"
+
+
+def test_a_blinded_export_leaves_out_what_would_tell_the_groups_apart(
+    people: Personas, trial: SmallTrial, tmp_path: Path
+) -> None:
+    """HRS scores or blinding guesses next to Group A/B would show which group had the full
+    dose; the blinded export leaves them out, the unblinded one keeps them."""
+    revealing = {i.id for i in people.study.protocol.instruments if i.reveals_arm}
+    blinded = _export(people, Role.TRIAL_STATISTICIAN, tmp_path / "b").tables
+    unblinded = _export(people, Role.DSMB_MEMBER, tmp_path / "u", unblinded=True).tables
+    assert not set(blinded.scores["instrument"]) & revealing
+    assert blinded.blinding_guesses.empty
+    assert "hrs" in set(unblinded.scores["instrument"])
+    assert not unblinded.blinding_guesses.empty

@@ -59,14 +59,21 @@ def build_tables(study: Study, arms: ArmColumn, snap: Snapshot | None = None) ->
     ]
     ae_id = _secondary_instrument(snap, "adverse_events", "adverse_event")
     guess_id = _secondary_instrument(snap, "blinding_guesses", "blinding_guess")
+    # Blinded: instruments that reveal the arm by their content (the HRS) and the blinding
+    # guesses would, next to the Group A/B label, tell which group had which dose; they are
+    # left out, so the pipeline can be exercised before lock without unblinding anyone.
+    blinded = arms.mode != "unblinded"
+    revealing = {i.id for i in study.protocol.instruments if i.reveals_arm}
     people, follow, scores, aes, guesses = [], [], [], [], []
     for p in randomized:
         ending = _ending(snap.of(p))
         people.append(_participant(snap, p, arms, ending))
         follow.extend(rows.followup_rows(snap, p, ending[0] if ending else None))
-        scores.extend(rows.score_rows(snap, p))
+        scores.extend(r for r in rows.score_rows(snap, p)
+                      if not (blinded and r["instrument"] in revealing))
         aes.extend(rows.ae_rows(snap, p, ae_id))
-        guesses.extend(rows.guess_rows(snap, p, guess_id, arms.guess))
+        if not blinded:
+            guesses.extend(rows.guess_rows(snap, p, guess_id, arms.guess))
     screening = [_screened(snap, p) for p in snap.people if p.status != "screened"]
     frames = {
         "participants": people,
