@@ -32,10 +32,8 @@ def main() -> None:
              f"({platform.machine()}, Python {platform.python_version()}).\n"]
     for name in ordered:
         text = (results / f"{name}.md").read_text(encoding="utf-8").strip()
-        if not text.startswith("#"):
-            text = f"## {name}\n\n{text}"
-        else:
-            text = "#" + text  # one level down under this page's title
+        # one heading level down under this page's title
+        text = "#" + text if text.startswith("#") else f"## {name}\n\n{text}"
         parts.append(text + "\n")
     (ROOT / "docs" / "performance.md").write_text("\n".join(parts), encoding="utf-8")
     print(f"wrote docs/performance.md from {len(ordered)} result files")

@@ -11,6 +11,7 @@ from ninja import NinjaAPI, Schema
 
 from psytrial import __version__
 from psytrial.web.accounts.auth import TokenAuth
+from psytrial.web.quality.api.errors import install as install_error_handlers
 from psytrial.web.trial.models import Membership
 
 api = NinjaAPI(title="psytrial API", version=__version__, auth=TokenAuth(),
@@ -37,13 +38,16 @@ def me(request: HttpRequest) -> MeOut:
         memberships=[MembershipOut(study=m.study.code, role=m.role,
                                    site=m.site.code if m.site else None) for m in rows],
     )
-api.add_router("/quality", "psytrial.web.quality.api.queries.router")
-api.add_router("/exports", "psytrial.web.exports.api.router")
-from psytrial.web.quality.api.errors import install as install_error_handlers  # noqa: E402
-install_error_handlers(api)  # one error shape for every router: {"detail", "field_errors"}
+
+
+# Routers: one per area. Each authorizes with the same helpers as the pages and never returns
+# sealed data to a blinded user.
 api.add_router("/pharmacy", "psytrial.web.pharmacy.api.router")
 api.add_router("/unblinding", "psytrial.web.unblinding.api.router")
 api.add_router("/forms", "psytrial.web.forms.api.router")
 api.add_router("/enrolment", "psytrial.web.enrolment.api.router")
 api.add_router("/randomization", "psytrial.web.randomization.api.router")
+api.add_router("/quality", "psytrial.web.quality.api.queries.router")
+api.add_router("/exports", "psytrial.web.exports.api.router")
 api.add_router("/visits", "psytrial.web.visits.api.router")
+install_error_handlers(api)  # one error shape for every router: {"detail", "field_errors"}
