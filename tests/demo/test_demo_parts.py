@@ -15,7 +15,7 @@ from psytrial.core.protocol import parse_protocol
 from psytrial.core.roles import Role
 from psytrial.demo.entries import entering_handle, raw_data
 from psytrial.demo.environment import DemoSetupError, prepare
-from psytrial.demo.options import REFERENCE_PROTOCOL, DemoOptions
+from psytrial.demo.options import REFERENCE_PROTOCOL, DemoOptions, DemoPaths
 from psytrial.demo.protocol_variant import multi_site_text
 from psytrial.demo.simclock import Agenda, SimClock, moment
 from psytrial.demo.users import demo_password
@@ -143,3 +143,11 @@ def test_it_refuses_a_busy_port_before_running_anything(tmp_path: Path) -> None:
         ):
             prepare(DemoOptions(out=tmp_path / "out", port=port))
     assert not (tmp_path / "out").exists()
+
+
+def test_it_reopens_the_database_it_ran_on_and_hides_passwords(tmp_path: Path) -> None:
+    own = DemoPaths(tmp_path)
+    assert own.url() == f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    given = DemoPaths(tmp_path, "postgres://demo:s3cret@127.0.0.1:5432/trial")
+    assert given.url() == "postgres://demo:s3cret@127.0.0.1:5432/trial"
+    assert given.shown_url() == "postgres://demo:***@127.0.0.1:5432/trial"

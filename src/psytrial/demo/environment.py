@@ -30,7 +30,7 @@ class DemoSetupError(PsytrialError):
 
 def prepare(options: DemoOptions) -> DemoPaths:
     """Check (and with --force clear) the output folder; put the environment in place."""
-    paths = DemoPaths(options.out.expanduser().resolve())
+    paths = DemoPaths(options.out.expanduser().resolve(), options.database_url)
     if paths.out.exists() and not paths.out.is_dir():
         raise DemoSetupError(f"--out: expected a folder, got the file {paths.out}")
     if options.serve:
@@ -43,7 +43,7 @@ def prepare(options: DemoOptions) -> DemoPaths:
             "--force: expected a demo on its own SQLite file; it never "
             "clears a database given by URL (drop and create it yourself)"
         )
-    _configure(paths, options.database_url or paths.sqlite_url())
+    _configure(paths, paths.url())
     return paths
 
 

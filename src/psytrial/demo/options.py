@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 REFERENCE_PROTOCOL = PACKAGE_ROOT / "protocols" / "kpt2002.yaml"
@@ -36,9 +37,10 @@ class DemoOptions:
 
 @dataclass(frozen=True)
 class DemoPaths:
-    """The files a run writes, all under `--out`."""
+    """The files a run writes, all under `--out`; the database (its own file, or a URL)."""
 
     out: Path
+    database_url: str | None = None
 
     @property
     def database(self) -> Path:
@@ -70,3 +72,15 @@ class DemoPaths:
 
     def sqlite_url(self) -> str:
         return f"sqlite:///{self.database.resolve()}"
+
+    def url(self) -> str:
+        """The study database's URL (what DATABASE_URL must be to reopen it)."""
+        return self.database_url or self.sqlite_url()
+
+    def shown_url(self) -> str:
+        """The URL with any password replaced by ***, for printing."""
+        parts = urlsplit(self.url())
+        if parts.password is None:
+            return self.url()
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))

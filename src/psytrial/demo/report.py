@@ -92,7 +92,7 @@ def print_summary(
     console.print(f"Allocation list commitment (SHA-256): {commitment}", soft_wrap=True)
     console.print(f"Report:   {paths.report}", soft_wrap=True)
     console.print(f"Results:  {paths.results}", soft_wrap=True)
-    console.print(f"Database: {paths.database}  (keys in {paths.keys})", soft_wrap=True)
+    console.print(f"Database: {paths.shown_url()}  (keys in {paths.keys})", soft_wrap=True)
     return data
 
 
@@ -117,7 +117,7 @@ def logins_table(logins: list[Login]) -> Table:
 
 def reopen_command(paths: DemoPaths, port: int) -> str:
     return (
-        f"DATABASE_URL={paths.sqlite_url()} PSYTRIAL_HOME={paths.keys} psytrial serve --port {port}"
+        f"DATABASE_URL={paths.shown_url()} PSYTRIAL_HOME={paths.keys} psytrial serve --port {port}"
     )
 
 
