@@ -54,7 +54,11 @@ def instrument(protocol: Protocol, instrument_id: str) -> InstrumentDef:
     except ProtocolError:
         if instrument_id == CONSENT_ID:
             return BUILTIN_CONSENT
-        raise
+        # Not the core's message, which lists every instrument: the list would name the
+        # arm-revealing ones to an outcome rater.
+        raise ProtocolError(
+            f"instrument: expected one of this study's instruments, got {instrument_id!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
