@@ -268,8 +268,9 @@ def test_it_catches_a_page_that_shows_the_arm_to_everyone(monkeypatch: Any) -> N
 @pytest.mark.django_db
 def test_it_finds_each_kind_of_leak_in_a_body(swept: list[Sweep]) -> None:
     world = swept[0].world
-    clean = "<p>Kit J7K6BKXS2: 5.00 ml, high priority, followup</p>"
+    clean = "<p>Kit J7K6BKXS2: 5.00 ml, High priority, below 1.45, followup</p>"
     assert leaks.find(clean, "text/html", world, Role.MONITOR) == []
+    assert leaks.find("<p>high priority</p>", "text/html", world, Role.MONITOR)  # strict
     assert leaks.find("<p>Ketamine 2.0 mg/kg IM</p>", "text/html", world, Role.MONITOR)
     assert leaks.find("<p>0.2 mg/kg</p>", "text/html", world, Role.MONITOR)
     assert leaks.find('<td class="arm">low</td>', "text/html", world, Role.MONITOR)
@@ -278,6 +279,7 @@ def test_it_finds_each_kind_of_leak_in_a_body(swept: list[Sweep]) -> None:
     assert leaks.find("participant,arm\nSPB-0004,low\n", "text/csv", world, Role.MONITOR)
     assert leaks.find("<p>Draw up 146.6 mg</p>", "text/html", world, Role.MONITOR)
     assert leaks.find("<p>2.95 ml of stock</p>", "text/html", world, Role.MONITOR)
+    assert leaks.find("<p>1.45 mL</p>", "text/html", world, Role.MONITOR)
     assert leaks.find("<p>Heart rate</p>", "text/html", world, Role.OUTCOME_RATER)
     assert not leaks.find("<p>Heart rate</p>", "text/html", world, Role.MONITOR)
     guess = '<input type="radio" name="guessed_arm" value="high">'
@@ -287,8 +289,9 @@ def test_it_finds_each_kind_of_leak_in_a_body(swept: list[Sweep]) -> None:
 
 # ---- findings of the sweep, fixed; their tests stay as regression tests ---------------------
 
-# (a text of the request, a text of the finding) -> the strict xfail test below that reproduces it. The sweep
-# tolerates exactly these; a row that stops matching fails the sweep (remove it then).
+# A finding reported but not yet fixed is tolerated by the sweep only through a row here:
+# (a text of the request, a text of the finding) -> the strict xfail test that reproduces it.
+# A row that stops matching fails the sweep (remove it then). None are open.
 KNOWN: dict[tuple[str, str], str] = {}
 
 
