@@ -210,16 +210,30 @@ def report(results: list[Sweep]) -> None:
         return
     first = results[0]
     surfaces = Counter(s.surface for s in first.seen)
+    kinds = Counter(_kind(s) for s in first.seen)
+    urls = {(s.method, s.url) for s in first.seen if s.method in ("GET", "POST", "PUT")}
     lines = [
         f"requests per world: {first.requests}; responses checked per world: {len(first.seen)}",
-        f"surfaces: {len(surfaces)}; roles: {len(BLINDED)}; worlds: {len(results)}",
-        "statuses: " + json.dumps(Counter(s.status for s in first.seen)),
+        f"surfaces: {len(surfaces)}; distinct URLs requested: {len(urls)}; "
+        f"roles: {len(BLINDED)}; worlds: {len(results)}",
+        f"participants: {len(first.world.participants())} "
+        f"({len(first.world.arm)} with an arm, {len(STAGES)} stages)",
+        "responses by kind: " + json.dumps(dict(sorted(kinds.items()))),
+        "statuses: " + json.dumps(dict(sorted(Counter(s.status for s in first.seen).items()))),
         f"problems: {sum(len(r.problems) for r in results)}",
         f"mirror differences: {len(mirror_differences(*results))}",
         *[p for r in results for p in r.problems],
         *mirror_differences(*results),
     ]
     Path(out).write_text("\n".join(lines) + "\n")
+
+
+def _kind(s: Seen) -> str:
+    if s.surface in ("notification", "analysis folder"):
+        return s.surface
+    if s.surface[:3].isdigit():
+        return "error page"
+    return f"{s.method} {'API' if '/api/' in s.url else 'page'}"
 
 
 # ---- the sweep can fail ------------------------------------------------------------------
