@@ -35,3 +35,9 @@ def test_it_finds_the_keys_beside_a_sqlite_demo_database(
     assert state_dir() == tmp_path / "keys"
     monkeypatch.setenv("PSYTRIAL_HOME", str(tmp_path / "elsewhere"))
     assert state_dir() == tmp_path / "elsewhere"
+
+
+def test_real_installations_hash_passwords_with_argon2() -> None:
+    from psytrial.web import settings
+
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
