@@ -4,7 +4,8 @@
                                        month's extra instruments (craving, colour test; the
                                        rater's own blinding guess at month 12, the
                                        psychotherapist the participant's and the therapist's)
-    09:00 the day after a missed visit's window closed
+    09:00 the day after a missed visit's window closed (or on the day the participant
+          leaves, if that comes first)
                                        the outcome rater marks it missed, with the reason
                                        (`visits.mark_missed`)
     13:30 on the session day / 16:00 on a later onset day
@@ -26,11 +27,12 @@ published.
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
 from psytrial.core.roles import Role
+from psytrial.core.status import TERMINAL_STATES, ParticipantState
 from psytrial.demo import entries
 from psytrial.demo.phases import quality
 from psytrial.demo.simclock import moment
@@ -44,6 +46,7 @@ SESSION_DAY_AE, LATER_AE, END = time(13, 30), time(16, 0), time(17, 30)
 SAE_REPORTED_AFTER = timedelta(hours=4)
 FIRST_USE = "first_use_date"
 MISSED_REASON = "Participant could not be reached within the visit window"
+LEAVING = ("lost", "withdrew")
 
 
 def schedule_visit(
@@ -55,10 +58,16 @@ def schedule_visit(
             moment(visit.date, FOLLOW_UP_VISIT), partial(_visit, run, person, course, visit)
         )
     else:
-        run.agenda.at(
-            moment(_window_closes(run, course, visit) + timedelta(days=1), MARK_MISSED),
-            partial(_missed, run, person, visit),
-        )
+        run.agenda.at(_mark_missed_at(run, course, visit), partial(_missed, run, person, visit))
+
+
+def _mark_missed_at(run: DemoRun, course: ParticipantCourse, visit: VisitRecord) -> datetime:
+    """The day after the window closed; or, if the participant leaves before then, the
+    morning of the day they leave (afterwards the visit is no longer expected)."""
+    when = moment(_window_closes(run, course, visit) + timedelta(days=1), MARK_MISSED)
+    if course.end in LEAVING:
+        when = min(when, moment(course.end_date, MARK_MISSED))
+    return when
 
 
 def _window_closes(run: DemoRun, course: ParticipantCourse, visit: VisitRecord) -> date:
@@ -99,11 +108,13 @@ def _first_use_in_range(
 
 
 def _missed(run: DemoRun, person: VirtualPerson, visit: VisitRecord) -> None:
-    rater = run.team.user("rater", person.site)
-    mark_missed(rater, participant_of(run, person), visit.visit_id, MISSED_REASON)
+    participant = participant_of(run, person)
     run.tally.followup_missed += 1
-    run.tally.actions += 1
     run.progress.advance("follow-up")
+    if ParticipantState(participant.status) in TERMINAL_STATES:
+        return  # the participant has left: the visit is no longer expected, nothing to mark
+    mark_missed(run.team.user("rater", person.site), participant, visit.visit_id, MISSED_REASON)
+    run.tally.actions += 1
 
 
 def schedule_events(run: DemoRun, person: VirtualPerson, course: ParticipantCourse) -> None:
@@ -111,7 +122,7 @@ def schedule_events(run: DemoRun, person: VirtualPerson, course: ParticipantCour
         on_session_day = event.onset_date == course.session_date
         when = moment(event.onset_date, SESSION_DAY_AE if on_session_day else LATER_AE)
         run.agenda.at(when, partial(_adverse, run, person, event, on_session_day))
-    if course.end in ("lost", "withdrew") and course.withdrawal is not None:
+    if course.end in LEAVING and course.withdrawal is not None:
         run.agenda.at(moment(course.end_date, END), partial(_end, run, person, course))
 
 
