@@ -236,6 +236,7 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=5000)
     parser.add_argument("--sites", type=int, default=10)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true", help="of the large runs")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument(
         "--postgres-url",
@@ -253,7 +254,7 @@ def main() -> None:
             measured["reference: 70 participants, 1 site, SQLite"] = summarize(
                 runs, REFERENCE_GOAL_S, None
             )
-        if options.large:
+        if options.large and not options.skip_sqlite:
             big = large_sqlite(scratch, options.participants, options.sites)
             measured[f"{label}, SQLite"] = summarize([big], LARGE_GOAL_S, LARGE_GOAL_MB)
         if options.large and not options.skip_postgres:
