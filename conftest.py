@@ -1,2 +1,12 @@
-"""Root conftest: makes the repository root importable, so `tests.django_settings` (the test
-settings, see pyproject.toml) and the shared test helpers import as `tests.*`."""
+"""Test-wide set-up that must happen before Django reads its settings.
+
+Keys and the default SQLite file go to a throw-away folder, so tests never touch a real
+installation's secrets or database. (Subprocesses started by tests inherit these variables.)
+"""
+
+import os
+import tempfile
+
+_home = tempfile.mkdtemp(prefix="psytrial-test-")
+os.environ.setdefault("PSYTRIAL_HOME", _home)
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{_home}/test.sqlite3")
