@@ -114,6 +114,10 @@ class Walk:
             else self.page.locator("#unscheduled")
         )
         row.get_by_role("link", name=link_text, exact=True).click()
+        # The click starts a navigation; wait for the form page before probing its fields
+        # (probing the old page finds no radio group and falls through to a text fill).
+        self.page.wait_for_url(lambda url: "/timeline/" not in url, wait_until="load")
+        self.page.get_by_role("button", name="Save").wait_for()
 
     def fill(self, values: dict[str, str]) -> None:
         page = self.page
