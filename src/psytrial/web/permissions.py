@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 
 from psytrial.core.errors import PsytrialError
 from psytrial.core.roles import Role
@@ -27,10 +30,76 @@ class ActionRefused(PsytrialError):
 
 
 def memberships(user: AnyUser, study: Study) -> list[Membership]:
+    """The user's active memberships in `study` (with their sites).
+
+    A request asks this several times (the view, the action, the form checks), so the answer
+    is kept on the user object for as long as no membership changed: see `_MembershipCache`.
+    """
     if not user.is_authenticated:
         return []
-    return list(Membership.objects.filter(user=user, study=study, active=True)
-                .select_related("site"))
+    return list(_cache.get(user, study))
+
+
+class _MembershipCache:
+    """Memberships kept on the user instance, keyed by study, valid for one generation.
+
+    The generation counts saves and deletions of Membership rows in this process (the
+    signals below; memberships change only through `Membership.save`, e.g.
+    `trial.actions.grant_role`, never through `QuerySet.update`). Nothing is kept while a
+    membership change waits for its transaction to commit on this connection (it might roll
+    back), and the commit starts a new generation. Other processes' changes are seen by the
+    next request, which loads a new user object; a user object never outlives a request in
+    the web app (the demo's and the tests' long-lived users live in one process).
+    """
+
+    ATTRIBUTE = "_psytrial_memberships"
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.lock = threading.Lock()
+
+    def bump(self) -> None:
+        with self.lock:
+            self.generation += 1
+
+    def changed(self, **_: object) -> None:
+        self.bump()
+        connection = transaction.get_connection()
+        if connection.in_atomic_block:
+            transaction.on_commit(self._committed)
+
+    def _committed(self) -> None:
+        self.bump()
+
+    def _pending(self) -> bool:
+        """A membership change on this connection awaits its commit (or its rollback)."""
+        connection = transaction.get_connection()
+        return connection.in_atomic_block and any(
+            getattr(step[1], "__func__", None) is _MembershipCache._committed
+            for step in connection.run_on_commit
+        )
+
+    def get(self, user: AbstractBaseUser, study: Study) -> tuple[Membership, ...]:
+        kept: dict[int, tuple[int, tuple[Membership, ...]]] = user.__dict__.setdefault(
+            self.ATTRIBUTE, {}
+        )
+        generation = self.generation
+        hit = kept.get(study.pk)
+        if hit is not None and hit[0] == generation and not self._pending():
+            return hit[1]
+        rows = tuple(
+            Membership.objects.filter(user=user, study=study, active=True).select_related("site")
+        )
+        if not self._pending():
+            kept[study.pk] = (generation, rows)
+        return rows
+
+
+_cache = _MembershipCache()
+post_save.connect(_cache.changed, sender=Membership, dispatch_uid="psytrial-memberships-saved")
+post_delete.connect(
+    _cache.changed, sender=Membership, dispatch_uid="psytrial-memberships-deleted"
+)
 
 
 def roles_of(user: AnyUser, study: Study) -> set[Role]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from psytrial.core.errors import ProtocolError
 from psytrial.core.instruments import InstrumentDef
@@ -300,10 +300,20 @@ class Protocol(_Frozen):
             raise ValueError(f"expected format_version {FORMAT_VERSION}, got {value}")
         return value
 
+    # The expanded schedule, computed once: the web layer asks for visits on every form save.
+    # Derived from the fields only, so equal protocols still compare equal.
+    _schedule: tuple[Visit, ...] = PrivateAttr(default=())
+    _visits_by_id: dict[str, Visit] = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
         from psytrial.core.protocol.checks import check_protocol
 
+        monthly = tuple(self.monthly_follow_up.expand()) if self.monthly_follow_up else ()
+        self._schedule = self.visits + monthly
+        self._visits_by_id = {}
+        for visit in self._schedule:
+            self._visits_by_id.setdefault(visit.id, visit)
         check_protocol(self)
         return self
 
@@ -312,8 +322,7 @@ class Protocol(_Frozen):
     @property
     def schedule(self) -> tuple[Visit, ...]:
         """Every visit, the explicit ones followed by the expanded monthly follow-up."""
-        monthly = tuple(self.monthly_follow_up.expand()) if self.monthly_follow_up else ()
-        return self.visits + monthly
+        return self._schedule
 
     def arm(self, arm_id: str) -> Arm:
         return _by_id(self.arms, arm_id, "arm")
@@ -322,7 +331,8 @@ class Protocol(_Frozen):
         return _by_id(self.instruments, instrument_id, "instrument")
 
     def visit(self, visit_id: str) -> Visit:
-        return _by_id(self.schedule, visit_id, "visit")
+        found = self._visits_by_id.get(visit_id)
+        return found if found is not None else _by_id(self.schedule, visit_id, "visit")
 
     def stratum(self, stratum_id: str) -> Stratum:
         return _by_id(self.strata, stratum_id, "stratum")

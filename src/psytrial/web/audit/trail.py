@@ -37,12 +37,12 @@ def record(
 ) -> AuditEntry:
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the action's transaction")
-    head = _locked_head()
+    seq, prev_hash = _locked_head()
     at = clock.now()
     entry = ChainEntry(
-        seq=head.seq + 1, at=at, actor=actor, role=role, action=action, study=study,
+        seq=seq + 1, at=at, actor=actor, role=role, action=action, study=study,
         object_type=object_type, object_id=str(object_id), old=_plain(old), new=_plain(new),
-        reason=reason, prev_hash=head.hash,
+        reason=reason, prev_hash=prev_hash,
     )
     digest = entry.digest()
     row = AuditEntry.objects.create(
@@ -50,16 +50,35 @@ def record(
         object_type=object_type, object_id=entry.object_id, old=entry.old, new=entry.new,
         reason=reason, prev_hash=entry.prev_hash, hash=digest,
     )
-    ChainHead.objects.filter(pk=1).update(seq=entry.seq, hash=digest)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_head_table()} SET seq = %s, hash = %s WHERE id = 1", [entry.seq, digest]
+        )
     return row
 
 
-def _locked_head() -> ChainHead:
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # a flushed test database; migrations create it in real ones
-        ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
-        head = ChainHead.objects.select_for_update().get(pk=1)
-    return head
+# The chain head is read and moved with two plain statements: every action writes an audit
+# entry, and building these through the ORM cost more than running them.
+def _head_table() -> str:
+    return connection.ops.quote_name(ChainHead._meta.db_table)
+
+
+def _locked_head() -> tuple[int, str]:
+    """The head's (seq, hash), locked until the transaction ends.
+
+    PostgreSQL: the row lock (FOR UPDATE). SQLite: the IMMEDIATE transaction already holds
+    the database's write lock, so appends are serialized either way.
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    query = f"SELECT seq, hash FROM {_head_table()} WHERE id = 1{lock}"
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        found = cursor.fetchone()
+        if found is None:  # a flushed test database; migrations create it in real ones
+            ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
+            cursor.execute(query)
+            found = cursor.fetchone()
+    return int(found[0]), str(found[1])
 
 
 def _stored() -> Iterator[tuple[ChainEntry, str]]:

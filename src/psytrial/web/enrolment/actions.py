@@ -36,6 +36,10 @@ from psytrial.web.trial.models import Participant, Site, Study
 
 User = AbstractBaseUser
 SCREENERS = frozenset({Role.INVESTIGATOR})
+# The participant's own columns that enrolment reads (refreshing them keeps its study and site).
+_ENROLMENT_FIELDS = (
+    "status", "stratum", "kit_code", "randomized_at", "drug_session_at", "emergency_unblinded"
+)
 _PRE_RANDOMIZATION = {
     ParticipantState.SCREENED,
     ParticipantState.ELIGIBLE,
@@ -99,14 +103,18 @@ def enter_form(
             expected_version=expected_version,
             occurrence=occurrence,
         )
-        participant.refresh_from_db()
+        stratum_source = instrument_id in rules.source_instruments(protocol)
+        if instrument_id not in (CONSENT_ID, rules.ELIGIBILITY_ID) and not stratum_source:
+            return record  # nothing about enrolment depends on this instrument
+        # The participant as stored now, under the lock save_form took (its status decides).
+        participant.refresh_from_db(fields=_ENROLMENT_FIELDS)
         if instrument_id == CONSENT_ID:
             _refuse_consent_now(participant)
         if instrument_id == rules.ELIGIBILITY_ID:
             _apply_eligibility(user, participant)
         if instrument_id == CONSENT_ID:
             _apply_consent(user, participant)
-        if instrument_id in rules.source_instruments(protocol):
+        if stratum_source:
             _apply_stratum(user, participant)
     return record
 

@@ -38,6 +38,7 @@ from psytrial.web.forms.permissions import (
 from psytrial.web.forms.queries import check_placement, current_version, is_repeatable
 from psytrial.web.forms.validation import clean
 from psytrial.web.permissions import ActionDenied, memberships, require_role
+from psytrial.web.rowlocks import lock_participant
 from psytrial.web.trial.models import Participant, Study
 
 User = AbstractBaseUser
@@ -71,7 +72,7 @@ def save_form(
     data = clean(defn, raw_data)
     variant = _variant(user, participant, defn, data)
     with transaction.atomic():
-        Participant.objects.select_for_update().filter(pk=participant.pk).first()
+        lock_participant(participant.pk)
         number = _occurrence(participant, defn, visit_id, variant, occurrence)
         record = FormRecord.objects.filter(
             participant=participant,
@@ -288,8 +289,11 @@ def _store(
             visit_id=visit_id,
             occurrence=occurrence,
             variant=variant,
+            current_version=1,
         )
-    record.current_version += 1
+    else:
+        record.current_version += 1
+        record.save(update_fields=["current_version"])
     FormVersion.objects.create(
         record=record,
         version=record.current_version,
@@ -298,5 +302,4 @@ def _store(
         saved_at=clock.now(),
         reason=reason.strip(),
     )
-    record.save(update_fields=["current_version"])
     return record

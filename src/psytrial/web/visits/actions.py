@@ -35,6 +35,7 @@ from psytrial.web.forms.models import FormRecord
 from psytrial.web.forms.queries import UNSCHEDULED, check_placement, current_data
 from psytrial.web.forms.validation import clean
 from psytrial.web.permissions import ActionDenied, ActionRefused, fetch_participant
+from psytrial.web.rowlocks import lock_participant
 from psytrial.web.trial.models import Participant, Study
 from psytrial.web.visits.access import SAE_REPORTERS, WITHDRAWERS, missed_markers, viewer_arm
 from psytrial.web.visits.adverse import AE_INSTRUMENT, after_ae_saved, serious_since
@@ -90,7 +91,7 @@ def enter_visit_form(
         check_first_use(participant, visit_id, clean(defn, raw))
     vitals = safety_instrument(protocol)
     with transaction.atomic():
-        Participant.objects.select_for_update().filter(pk=participant.pk).first()
+        lock_participant(participant.pk)
         before = _before(participant, instrument_id, visit_id, occurrence)
         record = enter_form(
             user,

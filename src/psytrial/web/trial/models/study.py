@@ -32,11 +32,18 @@ class Study(models.Model):
 
     @property
     def protocol(self) -> Protocol:
-        if protocol_digest(self.protocol_text) != self.protocol_digest:
-            raise ProtocolError(
-                f"study {self.code}: expected the stored protocol to match its digest "
-                f"{self.protocol_digest[:12]}..., but it was changed outside psytrial"
-            )
+        # The digest is checked once per loaded text (by identity: a reload or an assignment
+        # gives a new string object and is checked again); every save asks for the protocol.
+        checked = self.__dict__.get("_protocol_checked")
+        if checked is None or checked[0] is not self.protocol_text or (
+            checked[1] != self.protocol_digest
+        ):
+            if protocol_digest(self.protocol_text) != self.protocol_digest:
+                raise ProtocolError(
+                    f"study {self.code}: expected the stored protocol to match its digest "
+                    f"{self.protocol_digest[:12]}..., but it was changed outside psytrial"
+                )
+            self.__dict__["_protocol_checked"] = (self.protocol_text, self.protocol_digest)
         return _parsed(self.protocol_digest, self.protocol_text)
 
     @property
