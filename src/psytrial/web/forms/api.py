@@ -39,7 +39,7 @@ class VersionOut(Schema):
     reason: str
 
 
-class EntryOut(Schema):
+class FormEntryDetailOut(Schema):
     instrument: str
     visit: str
     occurrence: int
@@ -50,7 +50,7 @@ class EntryOut(Schema):
     history: list[VersionOut]
 
 
-class EntryIn(Schema):
+class FormEntryIn(Schema):
     data: dict[str, Any]
     reason: str = ""
     expected_version: int | None = None
@@ -75,7 +75,7 @@ def _readable(
 
 def _entry(
     participant: Participant, instrument_id: str, visit: str, occurrence: int, variant: str
-) -> EntryOut:
+) -> FormEntryDetailOut:
     record = FormRecord.objects.filter(
         participant=participant,
         instrument_id=instrument_id,
@@ -84,7 +84,7 @@ def _entry(
         variant=variant,
     ).first()
     if record is None:
-        return EntryOut(
+        return FormEntryDetailOut(
             instrument=instrument_id,
             visit=visit,
             occurrence=occurrence,
@@ -103,7 +103,7 @@ def _entry(
         )
         for v in record.versions.select_related("saved_by")
     ]
-    return EntryOut(
+    return FormEntryDetailOut(
         instrument=instrument_id,
         visit=visit,
         occurrence=occurrence,
@@ -115,7 +115,7 @@ def _entry(
     )
 
 
-@router.get(_PATH, response={200: EntryOut, **ERRORS})
+@router.get(_PATH, response={200: FormEntryDetailOut, **ERRORS})
 def read_entry(
     request: HttpRequest,
     code: str,
@@ -125,14 +125,14 @@ def read_entry(
     occurrence: int,
     variant: str = "",
 ) -> Any:
-    def run() -> EntryOut:
+    def run() -> FormEntryDetailOut:
         participant = _readable(request, code, pk, instrument_id, variant)
         return _entry(participant, instrument_id, visit, occurrence, variant)
 
     return answer(run)
 
 
-@router.put(_PATH, response={200: EntryOut, **ERRORS})
+@router.put(_PATH, response={200: FormEntryDetailOut, **ERRORS})
 def save_entry(
     request: HttpRequest,
     code: str,
@@ -140,11 +140,11 @@ def save_entry(
     instrument_id: str,
     visit: str,
     occurrence: int,
-    body: EntryIn,
+    body: FormEntryIn,
 ) -> Any:
     from psytrial.web.visits.actions import enter_visit_form
 
-    def run() -> EntryOut:
+    def run() -> FormEntryDetailOut:
         study = member_study(request.user, code)
         participant, _ = fetch_participant(request.user, study, pk, set(Role))
         try:

@@ -36,14 +36,14 @@ def respond(status: int, body: Any) -> Any:
     return _Status(status, body) if _Status is not None else (status, body)
 
 
-class ErrorOut(Schema):
+class FormErrorOut(Schema):
     detail: str
     field_errors: dict[str, list[str]] = {}
     submitted: dict[str, Any] | None = None
     current_version: int | None = None
 
 
-ERRORS: dict[int, type[ErrorOut]] = {400: ErrorOut, 403: ErrorOut, 409: ErrorOut}
+ERRORS: dict[int, type[FormErrorOut]] = {400: FormErrorOut, 403: FormErrorOut, 409: FormErrorOut}
 
 
 def answer(call: Callable[[], T], ok: int = 200) -> Any:
@@ -51,13 +51,13 @@ def answer(call: Callable[[], T], ok: int = 200) -> Any:
     try:
         return respond(ok, call())
     except (ActionDenied, BlindingError) as exc:
-        return respond(403, ErrorOut(detail=str(exc)))
+        return respond(403, FormErrorOut(detail=str(exc)))
     except (ActionRefused, TransitionError) as exc:
-        return respond(409, ErrorOut(detail=str(exc), field_errors={"__all__": [str(exc)]}))
+        return respond(409, FormErrorOut(detail=str(exc), field_errors={"__all__": [str(exc)]}))
     except FormConflict as exc:
         return respond(
             409,
-            ErrorOut(
+            FormErrorOut(
                 detail=str(exc),
                 field_errors=exc.field_errors,
                 submitted=exc.submitted,
@@ -65,11 +65,11 @@ def answer(call: Callable[[], T], ok: int = 200) -> Any:
             ),
         )
     except (FormLocked, FormUnchanged) as exc:
-        return respond(409, ErrorOut(detail=str(exc), field_errors=exc.field_errors))
+        return respond(409, FormErrorOut(detail=str(exc), field_errors=exc.field_errors))
     except FormError as exc:
-        return respond(400, ErrorOut(detail=str(exc), field_errors=exc.field_errors))
+        return respond(400, FormErrorOut(detail=str(exc), field_errors=exc.field_errors))
     except AllocationError as exc:
-        return respond(400, ErrorOut(detail=str(exc)))
+        return respond(400, FormErrorOut(detail=str(exc)))
 
 
 def member_study(user: AnyUser, code: str) -> Study:

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from psytrial.web.pharmacy import actions
-from psytrial.web.pharmacy.apierrors import ERRORS, ErrorOut, answer, member_study
+from psytrial.web.pharmacy.apierrors import ERRORS, PharmacyErrorOut, answer, member_study
 from psytrial.web.pharmacy.models import DosePreparation
 from psytrial.web.pharmacy.readouts import (
     PreparationDetails,
@@ -62,7 +62,7 @@ class PreparationIn(Schema):
     weight_kg: Decimal | None = None
 
 
-class SessionOut(Schema):
+class DosingSessionOut(Schema):
     participant: str
     site: str
     kit_code: str
@@ -84,8 +84,8 @@ def _details(d: PreparationDetails) -> DetailsOut:
     return DetailsOut(**{name: getattr(d, name) for name in DetailsOut.model_fields})
 
 
-def _session(v: SessionView) -> SessionOut:
-    return SessionOut(
+def _session(v: SessionView) -> DosingSessionOut:
+    return DosingSessionOut(
         participant=v.participant_code,
         site=v.site_code,
         kit_code=v.kit_code,
@@ -127,7 +127,7 @@ def _kit_of(request: HttpRequest, prep: DosePreparation | None, code: str, kit_c
 
 
 @router.get("/{code}/participants/{pid}", response={200: KitOut, **ERRORS})
-def kit(request: HttpRequest, code: str, pid: int) -> Status[KitOut | ErrorOut]:
+def kit(request: HttpRequest, code: str, pid: int) -> Status[KitOut | PharmacyErrorOut]:
     """The participant's kit and its preparation (pharmacists at the participant's site)."""
     return answer(lambda: _kit(request, code, pid))
 
@@ -135,7 +135,7 @@ def kit(request: HttpRequest, code: str, pid: int) -> Status[KitOut | ErrorOut]:
 @router.get("/{code}/participants/{pid}/preview", response={200: DetailsOut, **ERRORS})
 def preview(
     request: HttpRequest, code: str, pid: int, weight_kg: Decimal
-) -> Status[DetailsOut | ErrorOut]:
+) -> Status[DetailsOut | PharmacyErrorOut]:
     """The preparation the core computes for a weight; nothing is stored."""
 
     def run() -> DetailsOut:
@@ -149,7 +149,7 @@ def preview(
 @router.post("/{code}/participants/{pid}/preparation", response={201: KitOut, **ERRORS})
 def prepare(
     request: HttpRequest, code: str, pid: int, payload: PreparationIn
-) -> Status[KitOut | ErrorOut]:
+) -> Status[KitOut | PharmacyErrorOut]:
     """Record the preparation (the weight defaults to the baseline form's)."""
 
     def run() -> KitOut:
@@ -161,7 +161,7 @@ def prepare(
 
 
 @router.post("/{code}/preparations/{prep_id}/check", response={200: KitOut, **ERRORS})
-def check(request: HttpRequest, code: str, prep_id: int) -> Status[KitOut | ErrorOut]:
+def check(request: HttpRequest, code: str, prep_id: int) -> Status[KitOut | PharmacyErrorOut]:
     """The second-person check, by a pharmacist who did not prepare the dose."""
 
     def run() -> KitOut:
@@ -172,21 +172,23 @@ def check(request: HttpRequest, code: str, prep_id: int) -> Status[KitOut | Erro
     return answer(run)
 
 
-@router.get("/{code}/sessions/{pid}", response={200: SessionOut, **ERRORS})
-def session(request: HttpRequest, code: str, pid: int) -> Status[SessionOut | ErrorOut]:
+@router.get("/{code}/sessions/{pid}", response={200: DosingSessionOut, **ERRORS})
+def session(
+    request: HttpRequest, code: str, pid: int
+) -> Status[DosingSessionOut | PharmacyErrorOut]:
     """What the session clinician sees: kit code and volumes, the same for every arm."""
     return answer(
         lambda: _session(session_view(request.user, member_study(request.user, code), pid))
     )
 
 
-@router.post("/{code}/sessions/{pid}/administration", response={201: SessionOut, **ERRORS})
+@router.post("/{code}/sessions/{pid}/administration", response={201: DosingSessionOut, **ERRORS})
 def administer(
     request: HttpRequest, code: str, pid: int, payload: AdministrationIn
-) -> Status[SessionOut | ErrorOut]:
+) -> Status[DosingSessionOut | PharmacyErrorOut]:
     """Record the injection by kit code, time and volume."""
 
-    def run() -> SessionOut:
+    def run() -> DosingSessionOut:
         study = member_study(request.user, code)
         given = actions.record_administration(
             request.user,

@@ -20,23 +20,27 @@ from psytrial.web.trial.models import Study
 T = TypeVar("T")
 
 
-class ErrorOut(Schema):
+class PharmacyErrorOut(Schema):
     detail: str
 
 
-ERRORS: dict[int, type[ErrorOut]] = {403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, type[PharmacyErrorOut]] = {
+    403: PharmacyErrorOut,
+    409: PharmacyErrorOut,
+    422: PharmacyErrorOut,
+}
 
 
-def answer(call: Callable[[], T], ok: int = 200) -> Status[T | ErrorOut]:
+def answer(call: Callable[[], T], ok: int = 200) -> Status[T | PharmacyErrorOut]:
     """Run an action or readout; a refusal becomes its status and a one-line detail."""
     try:
         return Status(ok, call())
     except (ActionDenied, BlindingError) as exc:
-        return Status(403, ErrorOut(detail=str(exc)))
+        return Status(403, PharmacyErrorOut(detail=str(exc)))
     except (ActionRefused, TransitionError) as exc:
-        return Status(409, ErrorOut(detail=str(exc)))
+        return Status(409, PharmacyErrorOut(detail=str(exc)))
     except DosingError as exc:
-        return Status(422, ErrorOut(detail=str(exc)))
+        return Status(422, PharmacyErrorOut(detail=str(exc)))
 
 
 def member_study(user: object, code: str) -> Study:

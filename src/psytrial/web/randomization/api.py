@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from psytrial.web.forms.apikit import ERRORS, ErrorOut, answer, member_study, respond
+from psytrial.web.forms.apikit import ERRORS, FormErrorOut, answer, member_study, respond
 from psytrial.web.permissions import ActionDenied, fetch_participant
 from psytrial.web.randomization.actions import RANDOMIZERS, randomize
 from psytrial.web.randomization.queries import allocation_list
@@ -62,7 +62,7 @@ def randomize_participant(request: HttpRequest, code: str, pk: int) -> Any:
     return answer(run)
 
 
-@router.get("/{code}/allocation", response={200: CommitmentOut, 404: ErrorOut, **ERRORS})
+@router.get("/{code}/allocation", response={200: CommitmentOut, 404: FormErrorOut, **ERRORS})
 def commitment(request: HttpRequest, code: str) -> Any:
     """The published commitment of the study's allocation list (any member)."""
     try:
@@ -71,7 +71,9 @@ def commitment(request: HttpRequest, code: str) -> Any:
         raise HttpError(403, str(exc)) from None
     current = allocation_list(study)
     if current is None:
-        return respond(404, ErrorOut(detail=f"study {code}: no allocation list has been published"))
+        return respond(
+            404, FormErrorOut(detail=f"study {code}: no allocation list has been published")
+        )
     return respond(
         200,
         CommitmentOut(

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from psytrial.web.pharmacy.apierrors import ERRORS, ErrorOut, answer, member_study
+from psytrial.web.pharmacy.apierrors import ERRORS, PharmacyErrorOut, answer, member_study
 from psytrial.web.trial.models import EmergencyUnblinding
 from psytrial.web.unblinding import actions
 
@@ -29,7 +29,7 @@ class GrantOut(Schema):
     reason: str
 
 
-class ArmOut(Schema):
+class RevealedArmOut(Schema):
     grant: int
     participant: str
     arm_id: str
@@ -51,15 +51,15 @@ def _grant(g: EmergencyUnblinding) -> GrantOut:
     )
 
 
-def _arm(request: HttpRequest, code: str, grant_id: int) -> ArmOut:
+def _arm(request: HttpRequest, code: str, grant_id: int) -> RevealedArmOut:
     arm = actions.revealed_arm(request.user, member_study(request.user, code), grant_id)
-    return ArmOut(
+    return RevealedArmOut(
         grant=grant_id, participant=arm.participant_code, arm_id=arm.arm_id, arm_label=arm.arm_label
     )
 
 
 @router.get("/{code}/grants", response={200: list[GrantOut], **ERRORS})
-def grants(request: HttpRequest, code: str) -> Status[list[GrantOut] | ErrorOut]:
+def grants(request: HttpRequest, code: str) -> Status[list[GrantOut] | PharmacyErrorOut]:
     """Every emergency unblinding at the user's sites, newest first; never the arm."""
     return answer(
         lambda: [
@@ -69,13 +69,13 @@ def grants(request: HttpRequest, code: str) -> Status[list[GrantOut] | ErrorOut]
     )
 
 
-@router.post("/{code}/participants/{pid}", response={201: ArmOut, **ERRORS})
+@router.post("/{code}/participants/{pid}", response={201: RevealedArmOut, **ERRORS})
 def request_unblinding(
     request: HttpRequest, code: str, pid: int, payload: RequestIn
-) -> Status[ArmOut | ErrorOut]:
+) -> Status[RevealedArmOut | PharmacyErrorOut]:
     """Unblind one participant for the requesting investigator, with a reason."""
 
-    def run() -> ArmOut:
+    def run() -> RevealedArmOut:
         study = member_study(request.user, code)
         grant = actions.request_emergency_unblinding(request.user, study, pid, payload.reason)
         return _arm(request, code, grant.pk)
@@ -83,7 +83,9 @@ def request_unblinding(
     return answer(run, ok=201)
 
 
-@router.get("/{code}/grants/{grant_id}", response={200: ArmOut, **ERRORS})
-def arm(request: HttpRequest, code: str, grant_id: int) -> Status[ArmOut | ErrorOut]:
+@router.get("/{code}/grants/{grant_id}", response={200: RevealedArmOut, **ERRORS})
+def arm(
+    request: HttpRequest, code: str, grant_id: int
+) -> Status[RevealedArmOut | PharmacyErrorOut]:
     """The arm of a grant's participant, for the investigator who holds the grant."""
     return answer(lambda: _arm(request, code, grant_id))

@@ -31,21 +31,21 @@ from psytrial.web.visits.access import TIMELINE_READERS
 from psytrial.web.visits.adverse import serious_events
 from psytrial.web.visits.api_schemas import (
     ActionOut,
-    ArmOut,
     CompletionOut,
+    DashboardArmOut,
     DashboardOut,
     EnrolmentOut,
-    EntryIn,
-    EntryOut,
     MissedIn,
     ReadingOut,
     ReportedIn,
     SafetyOut,
+    SafetySessionOut,
     SeriousOut,
-    SessionOut,
     SiteOverdueOut,
     StatusOut,
     TimelineOut,
+    VisitEntryIn,
+    VisitEntryOut,
     VisitOut,
     WithdrawalIn,
     WorklistOut,
@@ -95,7 +95,7 @@ def safety(request: HttpRequest, code: str, pk: int) -> Any:
             participant=v.participant.code,
             limits=dict(v.limits),
             sessions=[
-                SessionOut(
+                SafetySessionOut(
                     visit=s.visit.id,
                     readings=[
                         ReadingOut(
@@ -117,14 +117,15 @@ def safety(request: HttpRequest, code: str, pk: int) -> Any:
 
 
 @router.post(
-    "/{code}/participants/{pk}/forms/{instrument_id}/{visit}", response={201: EntryOut, **ERRORS}
+    "/{code}/participants/{pk}/forms/{instrument_id}/{visit}",
+    response={201: VisitEntryOut, **ERRORS},
 )
 def enter(
-    request: HttpRequest, code: str, pk: int, instrument_id: str, visit: str, payload: EntryIn
+    request: HttpRequest, code: str, pk: int, instrument_id: str, visit: str, payload: VisitEntryIn
 ) -> Any:
     """Save an entry of a visit-aware instrument (vital signs, follow-up, adverse event)."""
 
-    def run() -> EntryOut:
+    def run() -> VisitEntryOut:
         participant = _participant(request, code, pk)
         if instrument_id not in actions.context_instruments(participant.study):
             known = ", ".join(sorted(actions.context_instruments(participant.study)))
@@ -142,7 +143,7 @@ def enter(
             occurrence=payload.occurrence,
         )
         alerts = alerts_in(participant.study.protocol, current_data(record))
-        return EntryOut(
+        return VisitEntryOut(
             record=record.pk,
             occurrence=record.occurrence,
             version=record.current_version,
@@ -254,7 +255,7 @@ def dashboard(request: HttpRequest, code: str) -> Any:
             None
             if d.per_arm is None
             else [
-                ArmOut(
+                DashboardArmOut(
                     arm=a.arm_id,
                     label=a.label,
                     randomized=a.randomized,

@@ -91,7 +91,7 @@ class CompletionOut(Schema):
     overdue: int
 
 
-class ArmOut(Schema):
+class DashboardArmOut(Schema):
     arm: str
     label: str
     randomized: int
@@ -116,7 +116,7 @@ class DashboardOut(Schema):
     serious_events: int
     serious_unreported: int
     serious_overdue: int
-    per_arm: list[ArmOut] | None
+    per_arm: list[DashboardArmOut] | None
 
 
 class ReadingOut(Schema):
@@ -126,7 +126,7 @@ class ReadingOut(Schema):
     alerts: list[str]
 
 
-class SessionOut(Schema):
+class SafetySessionOut(Schema):
     visit: str
     readings: list[ReadingOut]
     checklist: dict[str, str]
@@ -136,17 +136,17 @@ class SessionOut(Schema):
 class SafetyOut(Schema):
     participant: str
     limits: dict[str, str]
-    sessions: list[SessionOut]
+    sessions: list[SafetySessionOut]
 
 
-class EntryIn(Schema):
+class VisitEntryIn(Schema):
     data: dict[str, Any]
     reason: str = ""
     expected_version: int | None = None
     occurrence: int | None = None
 
 
-class EntryOut(Schema):
+class VisitEntryOut(Schema):
     record: int
     occurrence: int
     version: int
