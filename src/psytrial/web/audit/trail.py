@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from psytrial.core.audit import GENESIS, ChainEntry, ChainReport, verify_chain
 from psytrial.web import clock
 from psytrial.web.audit.models import AuditEntry, ChainHead
+from psytrial.web.fastsql import insert
 
 
 def _plain(values: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -45,11 +46,11 @@ def record(
         reason=reason, prev_hash=prev_hash,
     )
     digest = entry.digest()
-    row = AuditEntry.objects.create(
+    row = insert(AuditEntry(
         seq=entry.seq, at=entry.at, actor=actor, role=role, action=action, study=study,
         object_type=object_type, object_id=entry.object_id, old=entry.old, new=entry.new,
         reason=reason, prev_hash=entry.prev_hash, hash=digest,
-    )
+    ))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_head_table()} SET seq = %s, hash = %s WHERE id = 1", [entry.seq, digest]

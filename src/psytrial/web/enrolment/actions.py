@@ -33,6 +33,7 @@ from psytrial.web.forms.models import FormRecord
 from psytrial.web.forms.queries import current_values, latest_values
 from psytrial.web.permissions import ActionRefused, require_role
 from psytrial.web.trial.models import Participant, Site, Study
+from psytrial.web.txn import action_transaction
 
 User = AbstractBaseUser
 SCREENERS = frozenset({Role.INVESTIGATOR})
@@ -92,7 +93,7 @@ def enter_form(
 ) -> FormRecord:
     """Save a form entry (see `save_form`) and apply what it means for enrolment."""
     protocol = participant.study.protocol
-    with transaction.atomic():
+    with action_transaction():
         record = save_form(
             user,
             participant,

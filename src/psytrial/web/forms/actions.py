@@ -25,6 +25,7 @@ from psytrial.core.instruments import InstrumentDef
 from psytrial.core.roles import Role
 from psytrial.web import clock
 from psytrial.web.audit.trail import record as audit
+from psytrial.web.fastsql import insert
 from psytrial.web.forms.catalog import instrument
 from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.forms.models import FormRecord, FormVersion
@@ -38,8 +39,8 @@ from psytrial.web.forms.permissions import (
 from psytrial.web.forms.queries import check_placement, current_version, is_repeatable
 from psytrial.web.forms.validation import clean
 from psytrial.web.permissions import ActionDenied, memberships, require_role
-from psytrial.web.rowlocks import lock_participant
 from psytrial.web.trial.models import Participant, Study
+from psytrial.web.txn import action_transaction, lock_participant
 
 User = AbstractBaseUser
 
@@ -71,7 +72,7 @@ def save_form(
     check_placement(study.protocol, defn, visit_id)
     data = clean(defn, raw_data)
     variant = _variant(user, participant, defn, data)
-    with transaction.atomic():
+    with action_transaction():
         lock_participant(participant.pk)
         number = _occurrence(participant, defn, visit_id, variant, occurrence)
         record = FormRecord.objects.filter(
@@ -283,23 +284,27 @@ def _store(
     reason: str,
 ) -> FormRecord:
     if record is None:
-        record = FormRecord.objects.create(
-            participant=participant,
-            instrument_id=defn.id,
-            visit_id=visit_id,
-            occurrence=occurrence,
-            variant=variant,
-            current_version=1,
+        record = insert(
+            FormRecord(
+                participant=participant,
+                instrument_id=defn.id,
+                visit_id=visit_id,
+                occurrence=occurrence,
+                variant=variant,
+                current_version=1,
+            )
         )
     else:
         record.current_version += 1
         record.save(update_fields=["current_version"])
-    FormVersion.objects.create(
-        record=record,
-        version=record.current_version,
-        data=dict(data),
-        saved_by=user,
-        saved_at=clock.now(),
-        reason=reason.strip(),
+    insert(
+        FormVersion(
+            record=record,
+            version=record.current_version,
+            data=dict(data),
+            saved_by=user,
+            saved_at=clock.now(),
+            reason=reason.strip(),
+        )
     )
     return record

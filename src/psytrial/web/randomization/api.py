@@ -62,7 +62,10 @@ def randomize_participant(request: HttpRequest, code: str, pk: int) -> Any:
     return answer(run)
 
 
-@router.get("/{code}/allocation", response={200: CommitmentOut, 404: FormErrorOut, **ERRORS})
+# 404 is also the answer when no list has been published, a FormErrorOut: it comes after
+# ERRORS (whose 404 is the handlers' ApiError), so that body keeps its fields; an unknown
+# study's 404 matches it too.
+@router.get("/{code}/allocation", response={200: CommitmentOut, **ERRORS, 404: FormErrorOut})
 def commitment(request: HttpRequest, code: str) -> Any:
     """The published commitment of the study's allocation list (any member)."""
     try:

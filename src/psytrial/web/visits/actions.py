@@ -35,8 +35,8 @@ from psytrial.web.forms.models import FormRecord
 from psytrial.web.forms.queries import UNSCHEDULED, check_placement, current_data
 from psytrial.web.forms.validation import clean
 from psytrial.web.permissions import ActionDenied, ActionRefused, fetch_participant
-from psytrial.web.rowlocks import lock_participant
 from psytrial.web.trial.models import Participant, Study
+from psytrial.web.txn import action_transaction, lock_participant
 from psytrial.web.visits.access import SAE_REPORTERS, WITHDRAWERS, missed_markers, viewer_arm
 from psytrial.web.visits.adverse import AE_INSTRUMENT, after_ae_saved, serious_since
 from psytrial.web.visits.followup import check_first_use, followup_instrument
@@ -90,9 +90,13 @@ def enter_visit_form(
         check_placement(protocol, defn, visit_id)
         check_first_use(participant, visit_id, clean(defn, raw))
     vitals = safety_instrument(protocol)
-    with transaction.atomic():
+    with action_transaction():
         lock_participant(participant.pk)
-        before = _before(participant, instrument_id, visit_id, occurrence)
+        consequences = (vitals is not None and instrument_id == vitals.id) or (
+            instrument_id == AE_INSTRUMENT and visit_id == UNSCHEDULED
+        )
+        # The entry as it was, for the consequences that compare (alerts, the SAE clock).
+        before = _before(participant, instrument_id, visit_id, occurrence) if consequences else {}
         record = enter_form(
             user,
             participant,

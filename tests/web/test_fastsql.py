@@ -1,0 +1,123 @@
+"""`fastsql.insert` writes exactly the row `Model.objects.create` writes, on either database.
+
+The save path inserts form records, form versions and audit entries with it; a difference in
+how a value is prepared (JSON, an aware datetime, a blank string, a foreign key) would show
+here as a row that reads back differently from its ORM twin.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, transaction
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+
+from psytrial.core.roles import Role
+from psytrial.web.audit.models import AuditEntry
+from psytrial.web.audit.trail import verify
+from psytrial.web.enrolment.actions import screen
+from psytrial.web.fastsql import insert
+from psytrial.web.forms.models import FormRecord, FormVersion
+from psytrial.web.txn import action_transaction
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime(2002, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+
+
+def _twins(make):  # type: ignore[no-untyped-def]
+    """The same new object written by the ORM and by `insert`, both read back."""
+    by_orm = make()
+    by_orm.save()
+    by_insert = insert(make())
+    model = type(by_orm)
+    return model.objects.get(pk=by_orm.pk), model.objects.get(pk=by_insert.pk), by_insert
+
+
+def _same_but_id(a, b, *differ: str) -> None:  # type: ignore[no-untyped-def]
+    left, right = model_to_dict(a), model_to_dict(b)
+    for name in ("id", *differ):
+        left.pop(name, None), right.pop(name, None)
+    assert left == right
+
+
+def test_a_form_version_reads_back_like_its_orm_twin(people) -> None:  # type: ignore[no-untyped-def]
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    records = iter(range(1, 3))
+
+    def record() -> FormRecord:
+        return FormRecord(
+            participant=participant, instrument_id="craving", visit_id="m01",
+            occurrence=next(records), variant="", current_version=1,
+        )
+
+    orm, fast, written = _twins(record)
+    _same_but_id(orm, fast, "occurrence")
+    assert written.pk == fast.pk and fast.signed_at is None and fast.locked is False
+
+    data = {"value": 12.5, "note": "naïve – ünïcode", "when": "2002-03-04", "flag": True,
+            "nothing": None, "list": [1, "two"]}
+    versions = iter((1, 2))
+    orm, fast, _ = _twins(lambda: FormVersion(
+        record=orm, version=next(versions), data=data, saved_by=people[Role.INVESTIGATOR],
+        saved_at=AT, reason="",
+    ))
+    _same_but_id(orm, fast, "version")
+    assert fast.data == data and fast.saved_at == AT
+
+
+def test_an_audit_entry_reads_back_like_its_orm_twin(db) -> None:  # type: ignore[no-untyped-def]
+    seqs = iter((900001, 900002))
+
+    def entry() -> AuditEntry:
+        return AuditEntry(
+            seq=next(seqs), at=AT, actor="a", role="", action="x.y", study="s",
+            object_type="form", object_id="P-1/craving", old={}, new={"values": {"v": 1}},
+            reason="why", prev_hash="0" * 64, hash="f" * 64,
+        )
+
+    orm, fast, _ = _twins(entry)
+    _same_but_id(orm, fast, "seq")
+    assert fast.at == AT and fast.new == {"values": {"v": 1}}
+
+
+def test_it_refuses_an_object_that_has_a_row_already(db) -> None:  # type: ignore[no-untyped-def]
+    row = AuditEntry(seq=1, at=AT, actor="a", action="x", prev_hash="0", hash="1")
+    row.pk = 5
+    with pytest.raises(ValueError, match="expected a new AuditEntry, got one with id 5"):
+        insert(row)
+
+
+def test_saves_keep_the_audit_chain_whole(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.forms.actions import save_form
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    rater = people[Role.OUTCOME_RATER]
+    save_form(rater, participant, "craving", "baseline", {"value": "70"})
+    save_form(rater, participant, "craving", "baseline", {"value": "60"}, reason="typo")
+    assert verify().ok
+
+
+def test_nested_actions_share_one_transaction_and_a_refusal_undoes_all(people) -> None:  # type: ignore[no-untyped-def]
+    """Inside an action, an inner action opens no savepoint; the outer one still rolls back."""
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    before = AuditEntry.objects.count()
+
+    class Refused(Exception):
+        pass
+
+    with CaptureQueriesContext(connection) as captured, pytest.raises(Refused):
+        with action_transaction():
+            with action_transaction():  # joins: no SAVEPOINT statement
+                insert(AuditEntry(seq=800001, at=AT, actor="a", action="x", prev_hash="0",
+                                  hash="1"))
+            raise Refused
+    savepoints = [q for q in captured.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    # One savepoint pair: the outer action inside the test's own transaction; none for the
+    # inner one.
+    assert len([q for q in savepoints if q["sql"].upper().startswith("SAVEPOINT")]) == 1
+    assert AuditEntry.objects.count() == before
+    assert transaction.get_connection().in_atomic_block  # the test's transaction is usable
+    assert participant.pk is not None
