@@ -121,3 +121,28 @@ def test_nested_actions_share_one_transaction_and_a_refusal_undoes_all(people) -
     assert AuditEntry.objects.count() == before
     assert transaction.get_connection().in_atomic_block  # the test's transaction is usable
     assert participant.pk is not None
+
+
+def test_first_finds_what_the_orm_finds(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.fastsql import first
+    from psytrial.web.forms.actions import lock_form, save_form
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    rater = people[Role.OUTCOME_RATER]
+    saved = save_form(rater, participant, "craving", "baseline", {"value": "70"})
+    lock_form(people[Role.DATA_MANAGER], saved)
+    key = {"instrument_id": "craving", "visit_id": "baseline", "occurrence": 1, "variant": ""}
+    by_orm = FormRecord.objects.filter(participant=participant, **key).order_by("pk").first()
+    found = first(FormRecord, participant_id=participant.pk, **key)
+    assert found is not None and by_orm is not None
+    assert model_to_dict(found) == model_to_dict(by_orm)
+    assert found.locked is True and not found._state.adding and found._state.db == "default"
+    assert first(FormRecord, participant_id=participant.pk, **{**key, "visit_id": "m01"}) is None
+
+    # Aware datetimes, JSON and a foreign key come back as the ORM gives them.
+    version = first(FormVersion, record_id=found.pk, version=1)
+    orm_version = FormVersion.objects.get(record=found, version=1)
+    assert version is not None
+    assert (version.saved_at, version.data, version.saved_by_id) == (
+        orm_version.saved_at, orm_version.data, orm_version.saved_by_id)
+    assert version.saved_at.tzinfo is not None

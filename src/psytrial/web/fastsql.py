@@ -1,11 +1,15 @@
-"""INSERT without the ORM building the same statement anew on every call.
+"""INSERT, and SELECT of one row by equal columns, without the ORM building the same statement
+anew on every call.
 
 Every action writes a few rows of the same kinds (a form record, its version, an audit
 entry). `Model.save()` builds the INSERT text for each call, and that cost more than running
 it. `insert(obj)` sends the statement `obj.save()` would send for a new row: every concrete
 field's value taken and prepared by the field itself for this database (`pre_save`, then
 `get_db_prep_save`: JSON, dates and times as Django writes them), the primary key read back.
-The statement text is built once per model and database vendor.
+`first(Model, a=..., b=...)` is `Model.objects.filter(a=..., b=...).order_by("pk").first()`:
+the row comes back through the same converters the ORM applies (booleans, aware datetimes,
+JSON) and becomes an instance with `Model.from_db`, as a queryset's rows do.
+The statement text is built once per model, columns and database vendor.
 
 Only for plain models: no signals are sent (none of the models it is used on has
 receivers), no `save()` override runs, no multi-table inheritance.
@@ -56,3 +60,55 @@ def insert(obj: M) -> M:
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj
+
+
+_SELECTS: dict[tuple[type[Model], str, tuple[str, ...]], tuple[str, list[Field[Any, Any]], list[Any]]] = {}
+
+
+def _select_plan(
+    model: type[Model], names: tuple[str, ...]
+) -> tuple[str, list[Field[Any, Any]], list[Any]]:
+    key = (model, connection.vendor, names)
+    found = _SELECTS.get(key)
+    if found is not None:
+        return found
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = list(meta.concrete_fields)
+    where = [meta.get_field(name) for name in names]  # a name or an attname ("site_id")
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
+        f"WHERE {' AND '.join(f'{quote(f.column)} = %s' for f in where)} "  # type: ignore[union-attr]
+        f"ORDER BY {quote(meta.pk.column)} LIMIT 1"  # type: ignore[union-attr]
+    )
+    converters = []
+    for field in fields:
+        column = field.get_col(meta.db_table)
+        steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        converters.append((steps, column) if steps else None)
+    _SELECTS[key] = (sql, where, converters)  # type: ignore[assignment]
+    return _SELECTS[key]
+
+
+def first(model: type[M], **equal: Any) -> M | None:
+    """The row with these column values and the smallest primary key, or None."""
+    names = tuple(equal)
+    sql, where, converters = _select_plan(model, names)
+    params = [
+        field.get_db_prep_value(field.get_prep_value(equal[name]), connection, prepared=True)
+        for name, field in zip(names, where, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, convert in enumerate(converters):
+        if convert is not None:
+            steps, column = convert
+            for step in steps:
+                values[index] = step(values[index], column, connection)
+    return model.from_db(  # type: ignore[return-value]
+        connection.alias, [f.attname for f in model._meta.concrete_fields], values
+    )

@@ -25,7 +25,7 @@ from psytrial.core.instruments import InstrumentDef
 from psytrial.core.roles import Role
 from psytrial.web import clock
 from psytrial.web.audit.trail import record as audit
-from psytrial.web.fastsql import insert
+from psytrial.web.fastsql import first, insert
 from psytrial.web.forms.catalog import instrument
 from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.forms.models import FormRecord, FormVersion
@@ -75,13 +75,14 @@ def save_form(
     with action_transaction():
         lock_participant(participant.pk)
         number = _occurrence(participant, defn, visit_id, variant, occurrence)
-        record = FormRecord.objects.filter(
-            participant=participant,
+        record = first(
+            FormRecord,
+            participant_id=participant.pk,
             instrument_id=defn.id,
             visit_id=visit_id,
             occurrence=number,
             variant=variant,
-        ).first()
+        )
         old = _refuse_stale_or_pointless(record, data, raw_data, expected_version, reason)
         record = _store(user, participant, defn, visit_id, number, variant, record, data, reason)
         changed = sorted(k for k in data.keys() | old.keys() if data.get(k) != old.get(k))
