@@ -11,6 +11,7 @@ from ninja import NinjaAPI, Schema
 
 from psytrial import __version__
 from psytrial.web.accounts.auth import TokenAuth
+from psytrial.web.quality.api.errors import ApiError
 from psytrial.web.quality.api.errors import install as install_error_handlers
 from psytrial.web.trial.models import Membership
 
@@ -29,7 +30,7 @@ class MeOut(Schema):
     memberships: list[MembershipOut]
 
 
-@api.get("/me", response=MeOut, tags=["accounts"])
+@api.get("/me", response={200: MeOut, 401: ApiError}, tags=["accounts"])
 def me(request: HttpRequest) -> MeOut:
     """The authenticated user and their roles."""
     rows = Membership.objects.filter(user=request.user, active=True).select_related("study", "site")

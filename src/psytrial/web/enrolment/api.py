@@ -31,6 +31,7 @@ from psytrial.web.permissions import (
     roles_of,
     visible_participants,
 )
+from psytrial.web.quality.api.errors import ANY_OPERATION, ApiError
 from psytrial.web.randomization.queries import arm_for_viewer
 from psytrial.web.trial.models import Participant
 
@@ -86,7 +87,10 @@ def _out(p: Participant) -> ParticipantOut:
     )
 
 
-@router.get("/{code}/participants", response=list[ParticipantOut])
+# Not through `answer`: its refusals come from the API's handlers, in their shape (ApiError).
+@router.get(
+    "/{code}/participants", response={200: list[ParticipantOut], **ANY_OPERATION, 403: ApiError}
+)
 @paginate(PageNumberPagination, page_size=50)
 def participant_list(request: HttpRequest, code: str) -> list[ParticipantOut]:
     """Participants of the caller's sites, ordered by site and identifier."""

@@ -8,6 +8,13 @@ in the API's one error shape {"detail", "field_errors"} (see web.quality.api.err
     FormLocked, FormUnchanged           409  a locked form or study; a double submit
     FormConflict                        409  a stale version: also the current version and
                                              the submitted data, so nothing typed is lost
+
+Any operation may also answer these, from the API's handlers (`ApiError`, whose fields
+`FormErrorOut` has too, so a 400 of either kind matches the documented `FormErrorOut`):
+
+    a malformed parameter or body       400
+    no valid token                      401
+    an unknown study or object          404
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from ninja import Schema
 from psytrial.core.errors import AllocationError, BlindingError, FormError, TransitionError
 from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.permissions import ActionDenied, ActionRefused, AnyUser, memberships
+from psytrial.web.quality.api.errors import ANY_OPERATION
 from psytrial.web.trial.models import Study
 
 T = TypeVar("T")
@@ -43,7 +51,12 @@ class FormErrorOut(Schema):
     current_version: int | None = None
 
 
-ERRORS: dict[int, type[FormErrorOut]] = {400: FormErrorOut, 403: FormErrorOut, 409: FormErrorOut}
+ERRORS: dict[int, type[Schema]] = {
+    **ANY_OPERATION,
+    400: FormErrorOut,
+    403: FormErrorOut,
+    409: FormErrorOut,
+}
 
 
 def answer(call: Callable[[], T], ok: int = 200) -> Any:

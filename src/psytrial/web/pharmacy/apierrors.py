@@ -3,6 +3,13 @@
 ActionDenied, BlindingError        403  (no role here, or blind to this)
 ActionRefused, TransitionError     409  (the trial's rules refuse it now)
 DosingError (incl. Sealed...)      422  (only pharmacists ever reach one)
+
+in a body of its own, {"detail"} (`PharmacyErrorOut`). Any operation may also answer, from
+the API's handlers and in their shape {"detail", "field_errors"} (web.quality.api.errors):
+
+a malformed parameter or body      400
+no valid token                     401
+an unknown study or object         404
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from ninja import Schema, Status
 
 from psytrial.core.errors import BlindingError, DosingError, TransitionError
 from psytrial.web.permissions import ActionDenied, ActionRefused, memberships
+from psytrial.web.quality.api.errors import ANY_OPERATION
 from psytrial.web.trial.models import Study
 
 T = TypeVar("T")
@@ -24,7 +32,8 @@ class PharmacyErrorOut(Schema):
     detail: str
 
 
-ERRORS: dict[int, type[PharmacyErrorOut]] = {
+ERRORS: dict[int, type[Schema]] = {
+    **ANY_OPERATION,
     403: PharmacyErrorOut,
     409: PharmacyErrorOut,
     422: PharmacyErrorOut,

@@ -3,6 +3,7 @@
     status  raised as
     400     FormError (bad values: type, range, required), InputRefused (a wrong password),
             a request the schema refuses (wrong JSON type, missing key)
+    401     AuthenticationError (Ninja's, an HttpError: no valid token)
     403     ActionDenied (no role here), BlindingError (blind to this)
     404     Http404 (no such study or object)
     409     ActionRefused and TransitionError (the trial's rules refuse it now), FormLocked,
@@ -10,7 +11,10 @@
             `current_version`), DataError (the data cannot be exported as they stand)
 
 `install(api)` registers the handlers on the NinjaAPI, so an operation simply raises; the
-`ERRORS` mapping documents these responses in the OpenAPI schema.
+`ERRORS` mapping documents these responses in the OpenAPI schema. `ANY_OPERATION` documents
+the ones any operation of any router may answer, before or around its own code (a malformed
+parameter or body, no valid token, an unknown study or object): the routers that answer
+their refusals in a shape of their own (pharmacy.apierrors, forms.apikit) add it to theirs.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ class ApiError(Schema):
     current_version: int | None = None
 
 
-ERRORS: dict[int, type[ApiError]] = {400: ApiError, 403: ApiError, 404: ApiError, 409: ApiError}
+ANY_OPERATION: dict[int, type[ApiError]] = {400: ApiError, 401: ApiError, 404: ApiError}
+ERRORS: dict[int, type[ApiError]] = {**ANY_OPERATION, 403: ApiError, 409: ApiError}
 
 
 def body(
