@@ -108,12 +108,13 @@ def test_nested_actions_share_one_transaction_and_a_refusal_undoes_all(people) -
     class Refused(Exception):
         pass
 
-    with CaptureQueriesContext(connection) as captured, pytest.raises(Refused):
-        with action_transaction():
-            with action_transaction():  # joins: no SAVEPOINT statement
-                insert(AuditEntry(seq=800001, at=AT, actor="a", action="x", prev_hash="0",
-                                  hash="1"))
-            raise Refused
+    with CaptureQueriesContext(connection) as captured, pytest.raises(Refused), (
+        action_transaction()
+    ):
+        with action_transaction():  # joins: no SAVEPOINT statement
+            insert(AuditEntry(seq=800001, at=AT, actor="a", action="x", prev_hash="0",
+                              hash="1"))
+        raise Refused
     savepoints = [q for q in captured.captured_queries if "SAVEPOINT" in q["sql"].upper()]
     # One savepoint pair: the outer action inside the test's own transaction; none for the
     # inner one.

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from psytrial.core.roles import Role
 from psytrial.web.permissions import ActionDenied, memberships, require_role, roles_of
-from psytrial.web.txn import lock_participant
 from psytrial.web.trial.actions import create_user, grant_role
 from psytrial.web.trial.models import Membership
+from psytrial.web.txn import lock_participant
 from tests.web.personas import PASSWORD, make_study
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -39,7 +39,7 @@ if LIVE:  # in that process only: a test database several connections can share
 
     _db = _settings.DATABASES["default"]
     _db.setdefault("TEST", {})
-    if _db["ENGINE"].endswith("sqlite3"):
+    if "sqlite" in _db["ENGINE"]:
         _db["TEST"]["NAME"] = os.environ["PSYTRIAL_LIVE_DB_FILE"]
     else:
         _db["TEST"]["NAME"] = "test_psytrial_randomization_live"

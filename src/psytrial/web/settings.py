@@ -86,6 +86,8 @@ def _database() -> dict[str, object]:
     url = env_str("DATABASE_URL", f"sqlite:///{Path.cwd() / 'psytrial.sqlite3'}")
     config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's SQLite backend with write transactions queued (psytrial.web.sqlite.base).
+        config["ENGINE"] = "psytrial.web.sqlite"
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at

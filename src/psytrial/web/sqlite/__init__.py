@@ -1,0 +1,1 @@
+"""psytrial's SQLite database backend: Django's, with writers queued (see `base`)."""
