@@ -89,6 +89,9 @@ def _database() -> dict[str, object]:
         # Django's SQLite backend with write transactions queued (psytrial.web.sqlite.base).
         config["ENGINE"] = "psytrial.web.sqlite"
         config["CONN_MAX_AGE"] = 0
+        # Test runs: an in-memory database, as Django gives its own SQLite engine (explicit,
+        # since test tools recognize SQLite by Django's engine name).
+        config["TEST"] = {"NAME": ":memory:"}
         config["OPTIONS"] = {
             # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at
             # BEGIN, so two writers queue instead of failing on a lock upgrade.

@@ -22,7 +22,6 @@ from psytrial.web.forms.apikit import ERRORS, answer, member_study
 from psytrial.web.forms.catalog import instrument
 from psytrial.web.forms.models import FormRecord
 from psytrial.web.forms.permissions import may_read, may_see
-from psytrial.web.forms.queries import current_data
 from psytrial.web.forms.viewkit import roles_at
 from psytrial.web.permissions import ActionDenied, ActionRefused, fetch_participant, roles_of
 from psytrial.web.trial.models import Participant
@@ -94,24 +93,30 @@ def _entry(
             data={},
             history=[],
         )
-    history = [
-        VersionOut(
-            version=v.version,
-            saved_by=v.saved_by.get_username(),
-            saved_at=v.saved_at,
-            reason=v.reason,
-        )
-        for v in record.versions.select_related("saved_by")
-    ]
+    return _detail(record, visit)
+
+
+def _detail(record: FormRecord, visit: str) -> FormEntryDetailOut:
+    """The entry with its history, from one query (the versions carry the current data)."""
+    versions = list(record.versions.select_related("saved_by").order_by("version"))
+    current = next((v for v in versions if v.version == record.current_version), None)
     return FormEntryDetailOut(
-        instrument=instrument_id,
+        instrument=record.instrument_id,
         visit=visit,
-        occurrence=occurrence,
-        variant=variant,
+        occurrence=record.occurrence,
+        variant=record.variant,
         version=record.current_version,
         locked=record.locked,
-        data=current_data(record),
-        history=history,
+        data=dict(current.data) if current is not None else {},
+        history=[
+            VersionOut(
+                version=v.version,
+                saved_by=v.saved_by.get_username(),
+                saved_at=v.saved_at,
+                reason=v.reason,
+            )
+            for v in versions
+        ],
     )
 
 
@@ -160,6 +165,6 @@ def save_entry(
             )
         except ProtocolError as exc:
             raise ActionRefused(str(exc)) from None
-        return _entry(participant, instrument_id, visit, record.occurrence, record.variant)
+        return _detail(record, visit)
 
     return answer(run)
