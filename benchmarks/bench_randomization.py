@@ -4,7 +4,7 @@
 
 For each database (SQLite in WAL mode; PostgreSQL too if it answers at 127.0.0.1:5432):
 build a fresh study through the action functions (allocation list, ready participants in two
-strata), start gunicorn (2 workers x 8 threads) on it, then send, from 20 client threads with
+strata), start gunicorn (2 workers x 4 threads, `psytrial serve`'s settings) on it, then send, from 20 client threads with
 one keep-alive connection each:
 
 - POST /api/randomization/<study>/participants/<id>/randomize, each participant once: 30
@@ -205,7 +205,7 @@ def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "--worker-class",
             "gthread",
             "--threads",
-            "8",
+            "4",
             "--log-level",
             "warning",
         ],
@@ -306,7 +306,7 @@ def _markdown(rows: list[Row], participants: int, seconds: float) -> str:
         "## Randomization under concurrent load",
         "",
         f"{CLIENTS} concurrent HTTP clients (keep-alive, no pause between requests) against "
-        "gunicorn (2 workers x 8 threads, gthread) on the same machine; each participant "
+        "gunicorn (2 workers x 4 threads, gthread: `psytrial serve`'s settings) on the same machine; each participant "
         f"randomized once: {SINGLE} by one client alone (the service time), then "
         f"{ROUNDS} rounds of {(participants - SINGLE) // ROUNDS} by {CLIENTS} clients; a bare "
         f"Django view (`/healthz`) on the same server as the baseline ({ROUNDS} rounds of "

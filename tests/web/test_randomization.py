@@ -286,3 +286,45 @@ def test_a_locked_study_refuses_randomization(people: Personas) -> None:
     p.study.refresh_from_db()
     with pytest.raises(ActionRefused, match="expected an open database, got a locked one"):
         randomize(people[Role.INVESTIGATOR], p)
+
+
+def test_a_readiness_gone_stale_before_the_lock_is_checked_again_under_it(
+    people: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readiness is read before the write transaction; if the participant's row says otherwise
+    once locked (here: the checklist failed in between), the refusal is worked out under the
+    lock and nothing is allocated."""
+    import psytrial.web.randomization.actions as actions
+
+    publish(people)
+    p = ready(people)
+    inv = people[Role.INVESTIGATOR]
+    early = actions.readiness(p)
+    assert not early.blockers
+    enter_form(inv, p, "eligibility", "screening", {**ELIGIBLE, "psychosis": "true"},
+               reason="psychosis found on review")
+    calls = iter([early])
+    real = actions.readiness
+    monkeypatch.setattr(actions, "readiness", lambda q: next(calls, None) or real(q))
+    with pytest.raises(ActionRefused, match="psychosis|ineligible"):
+        randomize(inv, p)
+    assert AllocationSlot.objects.filter(participant__isnull=False).count() == 0
+
+
+def test_a_stratum_corrected_before_the_lock_takes_the_corrected_stratum(
+    people: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psytrial.web.randomization.actions as actions
+
+    publish(people)
+    p = ready(people, sex="male")
+    inv = people[Role.INVESTIGATOR]
+    early = actions.readiness(p)
+    assert early.stratum.label == "sex=male"
+    enter_form(inv, p, "baseline", "baseline", baseline("female"), reason="sex mistyped")
+    calls = iter([early])
+    real = actions.readiness
+    monkeypatch.setattr(actions, "readiness", lambda q: next(calls, None) or real(q))
+    randomize(inv, p)
+    slot = AllocationSlot.objects.get(participant__isnull=False)
+    assert slot.stratum == "sex=female"

@@ -12,6 +12,12 @@ sequence). On PostgreSQL these are row locks (SELECT ... FOR UPDATE); on SQLite 
 transaction already holds the database's write lock from its first statement. A row lock on
 the list, rather than FOR UPDATE on the slot itself, because PostgreSQL re-checks a locked
 row after waiting and with ORDER BY ... LIMIT 1 may then return no row instead of the next.
+
+What can be read before the locks is read before them: the participant's readiness (the
+eligibility, consent and stratum forms) is worked out first, holding nothing; under the lock
+it stands only if the participant's row still says consented, in that stratum (a form saved in
+between changes the row in its own transaction), otherwise it is worked out again there. So
+the serialized part is the slot, the participant's row and the audit entry.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from psytrial.core.allocation import (
 from psytrial.core.errors import AllocationError
 from psytrial.core.protocol.adapters import allocation_arms, allocation_parameters
 from psytrial.core.roles import Role
-from psytrial.core.status import ParticipantEvent, transition
+from psytrial.core.status import ParticipantEvent, ParticipantState, transition
 from psytrial.web import clock
 from psytrial.web.audit.trail import record as audit
 from psytrial.web.enrolment.readiness import readiness
@@ -93,6 +99,10 @@ def randomize(user: User, participant: Participant) -> Allocation:
     """Give a ready participant the next free slot of their stratum; idempotent."""
     study = participant.study
     membership = require_role(user, study, RANDOMIZERS, participant.site)
+    # Read before the write transaction, holding no lock (the eligibility, consent and stratum
+    # forms); it stands only if the participant's row, read again under its lock, still says
+    # what it said: consented, in that stratum. Otherwise it is worked out again under the lock.
+    early = readiness(participant)
     with transaction.atomic():
         fresh = (
             Participant.objects.select_for_update(of=("self",))
@@ -103,7 +113,15 @@ def randomize(user: User, participant: Participant) -> Allocation:
             return Allocation(fresh, fresh.kit_code, False)
         if study.is_locked:
             raise ActionRefused(f"study {study.code}: expected an open database, got a locked one")
-        stratum = _ready_stratum(fresh)
+        if (
+            not early.blockers
+            and early.stratum.label is not None
+            and fresh.status == ParticipantState.CONSENTED.value
+            and fresh.stratum == early.stratum.label
+        ):
+            stratum = early.stratum.label
+        else:
+            stratum = _ready_stratum(fresh)
         allocation = AllocationList.objects.select_for_update().filter(study=study).first()
         if allocation is None:
             raise ActionRefused(
