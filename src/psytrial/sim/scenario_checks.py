@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from psytrial.core.errors import ScenarioError
 from psytrial.core.instruments import FormInstrument, HrsInstrument
 from psytrial.core.instruments.forms import clean_field
+from psytrial.core.located_yaml import format_loc
 from psytrial.core.protocol import Protocol, Visit
-from psytrial.core.protocol.loader import format_loc
 from psytrial.sim.distributions import hrs_latent
 from psytrial.sim.protocol_parts import DONT_KNOW, ProtocolParts, protocol_parts
 from psytrial.sim.scenario_model import Path, Scenario, SessionModel, TruncatedNormal

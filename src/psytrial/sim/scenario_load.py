@@ -1,6 +1,7 @@
 """Reading scenario files: YAML text in, a frozen `Scenario` out, or one located error line.
 
-Errors look like the protocol loader's, and are made with its helpers:
+Errors look like the protocol loader's, and are made with the same helpers
+(`psytrial.core.located_yaml`):
 
     kpt2002.yaml:94: arms.high.session.hrs.affect.sd: expected a positive number, got -0.4
 
@@ -11,7 +12,7 @@ its paths to their lines, so checks against a protocol made later still point at
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ import yaml
 from pydantic import ValidationError
 
 from psytrial.core.errors import ScenarioError
+from psytrial.core.located_yaml import located, message_for, parse_document
 from psytrial.core.protocol import Protocol
-from psytrial.core.protocol.loader import format_loc, line_of, message_for
 from psytrial.sim.scenario_checks import check_scenario
 from psytrial.sim.scenario_model import Path as LocPath
 from psytrial.sim.scenario_model import Scenario, ScenarioCheckError
@@ -44,7 +45,7 @@ def parse_scenario(
     text: str, source: str = "<scenario>", protocol: Protocol | None = None
 ) -> Scenario:
     """Validate scenario YAML text; `source` names it in error messages."""
-    root, data = _parse_yaml(text, source)
+    root, data = parse_document(text, source, ScenarioError)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -53,38 +54,6 @@ def parse_scenario(
     if protocol is not None:
         check_scenario(scenario, protocol)
     return scenario
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML, but dates stay text: pydantic then checks them with a located message
-    (PyYAML itself fails on 1996-13-08 with a bare ValueError and no line)."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
-
-
-def _parse_yaml(text: str, source: str) -> tuple[yaml.Node, Any]:
-    """The node tree (for lines) and the plain data of the one document in `text`."""
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(
-            f"{source}{line}: expected valid YAML, got a syntax error ({exc.problem})"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(
-            f"{source}: expected valid YAML ({' '.join(str(exc).split())})"
-        ) from None
-    finally:
-        loader.dispose()
-    if node is None or not isinstance(data, Mapping):
-        got = "an empty file" if node is None else f"a {type(data).__name__}"
-        raise ScenarioError(f"{source}:1: expected a mapping at the top level, got {got}")
-    return node, data
 
 
 def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
@@ -100,9 +69,7 @@ def _describe(exc: ValidationError, root: yaml.Node, source: str) -> str:
     # A mapping key that is not an identifier: pydantic adds a "[key]" part after the key.
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
-    line = line_of(root, loc)
-    where = f"{source}:{line}" if line else source
-    return f"{where}: {format_loc(loc) or '(top level)'}: {message}"
+    return located(source, root, loc, message)
 
 
 def _lines(
