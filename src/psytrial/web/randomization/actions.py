@@ -106,9 +106,10 @@ def randomize(user: User, participant: Participant) -> Allocation:
     with transaction.atomic():
         fresh = (
             Participant.objects.select_for_update(of=("self",))
-            .select_related("study", "site")
+            .select_related("site")
             .get(pk=participant.pk)
         )
+        fresh.study = study  # the same row, already loaded (its protocol text is long)
         if fresh.randomized_at is not None:
             return Allocation(fresh, fresh.kit_code, False)
         if study.is_locked:
