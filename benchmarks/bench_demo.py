@@ -56,7 +56,10 @@ class Measured:
     load: float
 
 
-def run_demo(out: Path, participants: int, sites: int, database_url: str | None) -> Measured:
+def run_demo(
+    out: Path, participants: int, sites: int, database_url: str | None, tree: Path | None = None
+) -> Measured:
+    """One demo in a child process; `tree`: run the psytrial of that source tree instead."""
     args = [
         sys.executable,
         "-m",
@@ -76,6 +79,8 @@ def run_demo(out: Path, participants: int, sites: int, database_url: str | None)
         args += ["--database-url", database_url]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PSYTRIAL_HOME")}
     env["COLUMNS"] = "120"
+    if tree is not None:  # its src/ ahead of the installed package
+        env["PYTHONPATH"] = str(tree / "src")
     start = time.perf_counter()
     launched = subprocess.run(
         [sys.executable, "-c", LAUNCHER, *args], capture_output=True, text=True, env=env, check=True
@@ -94,14 +99,36 @@ def run_demo(out: Path, participants: int, sites: int, database_url: str | None)
     )
 
 
-def reference(repeats: int, scratch: Path) -> list[Measured]:
-    runs = []
+def reference(
+    repeats: int, scratch: Path, baseline: Path | None = None
+) -> tuple[list[Measured], list[Measured]]:
+    """The reference demo `repeats` times; with a baseline tree, alternating with it (so both
+    see the same machine), same seed, and their results.json compared."""
+    runs, before = [], []
     for index in range(repeats):
         out = scratch / f"reference-{index}"
         runs.append(run_demo(out, 70, 1, None))
-        shutil.rmtree(out, ignore_errors=True)
         print(f"reference run {index + 1}/{repeats}: {runs[-1]}", flush=True)
-    return runs
+        if baseline is not None:
+            old = scratch / f"baseline-{index}"
+            before.append(run_demo(old, 70, 1, None, tree=baseline))
+            print(f"baseline run {index + 1}/{repeats}: {before[-1]}", flush=True)
+            if (out / "results.json").read_bytes() != (old / "results.json").read_bytes():
+                raise SystemExit("the baseline's results.json differs from this tree's")
+            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+    return runs, before
+
+
+def baseline_tree(revision: str, scratch: Path) -> Path:
+    """A checkout of `revision` (a git worktree in the scratch folder)."""
+    tree = scratch / "baseline-tree"
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        ["git", "-C", str(root), "worktree", "add", "--detach", str(tree), revision],
+        check=True, capture_output=True,
+    )
+    return tree
 
 
 def large_sqlite(scratch: Path, participants: int, sites: int) -> Measured:
@@ -162,18 +189,18 @@ def _row(name: str, m: dict[str, object]) -> str:
 
 MARK = "<!-- bench_demo measurements: "
 WHERE_THE_TIME_GOES = (
-    "Where the time goes (cProfile and a query counter on a 12-participant run, "
-    "benchmarks/bench_demo.py does not repeat them): about 95 % of the trial's conduct is "
-    "inside the web layer's action functions, 75 % in saving forms "
-    "(`visits.enter_visit_form` -> `enrolment.enter_form` -> `forms.save_form`); the "
-    "database itself executes for about 5 % (SQLite, WAL), the rest is Python: Django "
-    "building about 18 queries per saved form (the participant row is read about 4 times, "
-    "`permissions.memberships()` runs twice per save and alone takes about a fifth of the "
-    "conduct, the audit chain head is locked, read and updated each time) and the form "
-    "checks. The demo's own code (agenda, cohort, entry mapping) is under 5 %. The cost per "
-    "action does not grow with the study's size (same actions per CPU second at 70 and at "
-    "5,000 participants within the noise), so a run's time is its number of actions divided "
-    "by that rate."
+    "Where the time goes (cProfile and a statement log of the reference run; this script "
+    "does not repeat them): about three quarters of a run is the trial's conduct, and most "
+    "of that is saving forms (`visits.enter_visit_form` -> `enrolment.enter_form` -> "
+    "`forms.save_form`, one transaction). A save sends 8 statements on SQLite (BEGIN, the "
+    "entry's lookup, the entry and its version, the audit chain head read, the audit entry, "
+    "the head update, COMMIT) and one more on PostgreSQL (the participant's row lock); the "
+    "user's memberships are read once per user object. On SQLite the run is Python: the "
+    "database executes for a few per cent. On PostgreSQL each statement is a round trip to "
+    "the server and the client spends about a third of the run waiting for them (reference "
+    "run: about 40 s wall for about 25 s CPU), so the same actions take about 2.5 times as "
+    "long as on SQLite. The cost per action does not grow with the study's size, so a run's "
+    "time is its number of actions divided by the actions per second of its database."
 )
 
 
@@ -239,6 +266,11 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true", help="of the large runs")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run the reference demo of this git revision, alternating (side by side)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=PG_DEFAULT,
         help="a server and a database to connect to for CREATE/DROP DATABASE",
@@ -250,10 +282,29 @@ def main() -> None:
     label = f"{options.participants:,} participants, {options.sites} sites"
     try:
         if not options.skip_reference:
-            runs = reference(options.repeats, scratch)
+            tree = baseline_tree(options.baseline, scratch) if options.baseline else None
+            try:
+                runs, before = reference(options.repeats, scratch, tree)
+            finally:
+                if tree is not None:
+                    subprocess.run(["git", "worktree", "remove", "--force", str(tree)],
+                                   check=False, capture_output=True,
+                                   cwd=Path(__file__).resolve().parents[1])
             measured["reference: 70 participants, 1 site, SQLite"] = summarize(
                 runs, REFERENCE_GOAL_S, None
             )
+            if before:
+                row = summarize(before, REFERENCE_GOAL_S, None)
+                measured[f"baseline: the reference at {options.baseline}"] = row
+                notes.append(
+                    f"Side by side in one run (alternating, same seed, identical results.json): "
+                    f"the reference demo at {options.baseline} took "
+                    f"{row['wall_s']} s wall / {row['cpu_s']} s CPU, this tree "
+                    f"{measured['reference: 70 participants, 1 site, SQLite']['wall_s']} s / "
+                    f"{measured['reference: 70 participants, 1 site, SQLite']['cpu_s']} s: "
+                    f"{float(row['cpu_s']) / float(measured['reference: 70 participants, 1 site, SQLite']['cpu_s']):.2f}"  # type: ignore[arg-type]
+                    " times less CPU."
+                )
         if options.large and not options.skip_sqlite:
             big = large_sqlite(scratch, options.participants, options.sites)
             measured[f"{label}, SQLite"] = summarize([big], LARGE_GOAL_S, LARGE_GOAL_MB)
@@ -269,7 +320,7 @@ def main() -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     # Rows measured now replace the same rows of earlier invocations; the others are kept.
-    write({**earlier(), **measured}, notes)
+    write({**earlier(), **measured}, [*notes, WHERE_THE_TIME_GOES])
     print(RESULTS.read_text())
 
 

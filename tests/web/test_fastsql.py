@@ -147,3 +147,52 @@ def test_first_finds_what_the_orm_finds(people) -> None:  # type: ignore[no-unty
     assert (version.saved_at, version.data, version.saved_by_id) == (
         orm_version.saved_at, orm_version.data, orm_version.saved_by_id)
     assert version.saved_at.tzinfo is not None
+
+
+def test_first_with_null_order_and_lock_and_update(people) -> None:  # type: ignore[no-untyped-def]
+    """The randomization's statements: the first free slot of a stratum by sequence (IS NULL,
+    ORDER BY), the list's row lock, and the slot and participant updates."""
+    from psytrial.web.fastsql import first, update
+    from psytrial.web.randomization.actions import generate_list
+    from psytrial.web.randomization.models import AllocationList, AllocationSlot
+
+    generate_list(people[Role.RANDOMIZATION_STATISTICIAN], people.study, n_per_stratum=4,
+                  seed=7)
+    allocation = AllocationList.objects.get(study=people.study)
+    with CaptureQueriesContext(connection) as captured:
+        locked = first(AllocationList, lock=True, study_id=people.study.pk)
+    assert locked is not None and locked.pk == allocation.pk
+    assert ("FOR UPDATE" in captured.captured_queries[-1]["sql"]) == (
+        connection.vendor == "postgresql")
+
+    stratum = AllocationSlot.objects.values_list("stratum", flat=True).first()
+    by_orm = (AllocationSlot.objects.filter(allocation=allocation, stratum=stratum,
+                                            participant__isnull=True)
+              .order_by("sequence").first())
+    slot = first(AllocationSlot, order_by="sequence", allocation_id=allocation.pk,
+                 stratum=stratum, participant_id=None)
+    assert slot is not None and by_orm is not None and slot.pk == by_orm.pk
+    assert model_to_dict(slot) == model_to_dict(by_orm)
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    slot.participant, slot.taken_at = participant, AT
+    update(slot, "participant", "taken_at")
+    participant.kit_code, participant.randomized_at = slot.kit_code, AT
+    update(participant, "kit_code", "randomized_at")
+    slot.refresh_from_db()
+    participant.refresh_from_db()
+    assert (slot.participant_id, slot.taken_at) == (participant.pk, AT)
+    assert (participant.kit_code, participant.randomized_at) == (slot.kit_code, AT)
+    nxt = first(AllocationSlot, order_by="sequence", allocation_id=allocation.pk,
+                stratum=stratum, participant_id=None)
+    assert nxt is not None and nxt.sequence > slot.sequence
+
+
+def test_update_of_a_vanished_row_is_an_error(db) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.fastsql import update
+
+    row = insert(AuditEntry(seq=700001, at=AT, actor="a", action="x", prev_hash="0", hash="1"))
+    ghost = AuditEntry(pk=row.pk + 1000, seq=1, at=AT, actor="a", action="x", prev_hash="0",
+                       hash="1")
+    with pytest.raises(RuntimeError, match="expected to update one AuditEntry row, updated 0"):
+        update(ghost, "actor")

@@ -1,14 +1,16 @@
-"""INSERT, and SELECT of one row by equal columns, without the ORM building the same statement
-anew on every call.
+"""INSERT, UPDATE of named fields, and SELECT of one row by equal columns, without the ORM
+building the same statement anew on every call.
 
 Every action writes a few rows of the same kinds (a form record, its version, an audit
 entry). `Model.save()` builds the INSERT text for each call, and that cost more than running
 it. `insert(obj)` sends the statement `obj.save()` would send for a new row: every concrete
 field's value taken and prepared by the field itself for this database (`pre_save`, then
 `get_db_prep_save`: JSON, dates and times as Django writes them), the primary key read back.
-`first(Model, a=..., b=...)` is `Model.objects.filter(a=..., b=...).order_by("pk").first()`:
+`first(Model, a=..., b=...)` is `Model.objects.filter(a=..., b=...).order_by("pk").first()`
+(`b=None`: IS NULL; `order_by=`, `lock=True` for FOR UPDATE on PostgreSQL):
 the row comes back through the same converters the ORM applies (booleans, aware datetimes,
 JSON) and becomes an instance with `Model.from_db`, as a queryset's rows do.
+`update(obj, "a", "b")` is `obj.save(update_fields=["a", "b"])` for an existing row.
 The statement text is built once per model, columns and database vendor.
 
 Only for plain models: no signals are sent (none of the models it is used on has
@@ -62,13 +64,15 @@ def insert(obj: M) -> M:
     return obj
 
 
-_SELECTS: dict[tuple[type[Model], str, tuple[str, ...]], tuple[str, list[Field[Any, Any]], list[Any]]] = {}
+_Plan = tuple[str, list["Field[Any, Any]"], list[Any]]
+_SELECTS: dict[tuple[Any, ...], _Plan] = {}
 
 
 def _select_plan(
-    model: type[Model], names: tuple[str, ...]
-) -> tuple[str, list[Field[Any, Any]], list[Any]]:
-    key = (model, connection.vendor, names)
+    model: type[Model], names: tuple[str, ...], nulls: frozenset[str], order_by: str | None,
+    lock: bool,
+) -> _Plan:
+    key = (model, connection.vendor, names, nulls, order_by, lock)
     found = _SELECTS.get(key)
     if found is not None:
         return found
@@ -76,27 +80,40 @@ def _select_plan(
     quote = connection.ops.quote_name
     fields = list(meta.concrete_fields)
     where = [meta.get_field(name) for name in names]  # a name or an attname ("site_id")
+    tests = [
+        f"{quote(f.column)} IS NULL" if name in nulls else f"{quote(f.column)} = %s"  # type: ignore[union-attr]
+        for name, f in zip(names, where, strict=True)
+    ]
+    order = meta.get_field(order_by) if order_by else meta.pk
     sql = (
         f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
-        f"WHERE {' AND '.join(f'{quote(f.column)} = %s' for f in where)} "  # type: ignore[union-attr]
-        f"ORDER BY {quote(meta.pk.column)} LIMIT 1"  # type: ignore[union-attr]
+        f"WHERE {' AND '.join(tests)} "
+        f"ORDER BY {quote(order.column)} LIMIT 1"  # type: ignore[union-attr]
     )
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
     converters = []
     for field in fields:
         column = field.get_col(meta.db_table)
         steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         converters.append((steps, column) if steps else None)
-    _SELECTS[key] = (sql, where, converters)  # type: ignore[assignment]
+    _SELECTS[key] = (sql, [f for n, f in zip(names, where, strict=True) if n not in nulls],
+                     converters)  # type: ignore[list-item]
     return _SELECTS[key]
 
 
-def first(model: type[M], **equal: Any) -> M | None:
-    """The row with these column values and the smallest primary key, or None."""
+def first(
+    model: type[M], *, order_by: str | None = None, lock: bool = False, **equal: Any
+) -> M | None:
+    """The row with these column values (None: IS NULL) that comes first by `order_by` (the
+    primary key if not given), or None. `lock`: FOR UPDATE where the database has row locks
+    (PostgreSQL; on SQLite the IMMEDIATE transaction holds the write lock already)."""
     names = tuple(equal)
-    sql, where, converters = _select_plan(model, names)
+    nulls = frozenset(name for name, value in equal.items() if value is None)
+    sql, where, converters = _select_plan(model, names, nulls, order_by, lock)
     params = [
         field.get_db_prep_value(field.get_prep_value(equal[name]), connection, prepared=True)
-        for name, field in zip(names, where, strict=True)
+        for name, field in zip([n for n in names if n not in nulls], where, strict=True)
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -112,3 +129,26 @@ def first(model: type[M], **equal: Any) -> M | None:
     return model.from_db(  # type: ignore[return-value]
         connection.alias, [f.attname for f in model._meta.concrete_fields], values
     )
+
+
+_UPDATES: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
+
+
+def update(obj: Model, *names: str) -> None:
+    """`obj.save(update_fields=names)`, with the statement text built once."""
+    model = type(obj)
+    key = (model, connection.vendor, names)
+    plan = _UPDATES.get(key)
+    if plan is None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = [meta.get_field(name) for name in names]
+        sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+        sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # type: ignore[union-attr]
+        plan = _UPDATES[key] = (sql, fields)  # type: ignore[assignment]
+    sql, fields = plan
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])
+        if cursor.rowcount != 1:
+            raise RuntimeError(f"expected to update one {model.__name__} row, updated {cursor.rowcount}")

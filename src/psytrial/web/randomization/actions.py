@@ -17,7 +17,8 @@ What can be read before the locks is read before them: the participant's readine
 eligibility, consent and stratum forms) is worked out first, holding nothing; under the lock
 it stands only if the participant's row still says consented, in that stratum (a form saved in
 between changes the row in its own transaction), otherwise it is worked out again there. So
-the serialized part is the slot, the participant's row and the audit entry.
+the serialized part is the slot, the participant's row and the audit entry, whose statements
+are built once (`web.fastsql`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from psytrial.core.status import ParticipantEvent, ParticipantState, transition
 from psytrial.web import clock
 from psytrial.web.audit.trail import record as audit
 from psytrial.web.enrolment.readiness import readiness
+from psytrial.web.fastsql import first, update
 from psytrial.web.permissions import ActionRefused, require_role
 from psytrial.web.randomization.models import AllocationList, AllocationSlot
 from psytrial.web.sealing import seal
@@ -104,12 +106,11 @@ def randomize(user: User, participant: Participant) -> Allocation:
     # what it said: consented, in that stratum. Otherwise it is worked out again under the lock.
     early = readiness(participant)
     with transaction.atomic():
-        fresh = (
-            Participant.objects.select_for_update(of=("self",))
-            .select_related("site")
-            .get(pk=participant.pk)
-        )
-        fresh.study = study  # the same row, already loaded (its protocol text is long)
+        fresh = first(Participant, lock=True, id=participant.pk)
+        if fresh is None:
+            raise ActionRefused(f"expected participant {participant.code}, found none")
+        # The same study and site rows, already loaded (the study's protocol text is long).
+        fresh.study, fresh.site = study, participant.site
         if fresh.randomized_at is not None:
             return Allocation(fresh, fresh.kit_code, False)
         if study.is_locked:
@@ -123,7 +124,7 @@ def randomize(user: User, participant: Participant) -> Allocation:
             stratum = early.stratum.label
         else:
             stratum = _ready_stratum(fresh)
-        allocation = AllocationList.objects.select_for_update().filter(study=study).first()
+        allocation = first(AllocationList, lock=True, study_id=study.pk)
         if allocation is None:
             raise ActionRefused(
                 f"{fresh.code} cannot be randomized yet: the randomization "
@@ -145,12 +146,12 @@ def _ready_stratum(participant: Participant) -> str:
 
 
 def _next_free_slot(allocation: AllocationList, stratum: str) -> AllocationSlot:
-    slot = (
-        AllocationSlot.objects.filter(
-            allocation=allocation, stratum=stratum, participant__isnull=True
-        )
-        .order_by("sequence")
-        .first()
+    slot = first(
+        AllocationSlot,
+        order_by="sequence",
+        allocation_id=allocation.pk,
+        stratum=stratum,
+        participant_id=None,
     )
     if slot is None:
         total = AllocationSlot.objects.filter(allocation=allocation, stratum=stratum).count()
@@ -166,12 +167,12 @@ def _take(
 ) -> None:
     now = clock.now()
     slot.participant, slot.taken_at = participant, now
-    slot.save(update_fields=["participant", "taken_at"])
+    update(slot, "participant", "taken_at")
     before = participant.status
     participant.status = transition(before, ParticipantEvent.RANDOMIZED).value
     participant.kit_code, participant.randomized_at = slot.kit_code, now
     participant.stratum = stratum
-    participant.save(update_fields=["status", "kit_code", "randomized_at", "stratum"])
+    update(participant, "status", "kit_code", "randomized_at", "stratum")
     study = participant.study
     audit(
         actor=user.get_username(),
