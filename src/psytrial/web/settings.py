@@ -88,7 +88,10 @@ def _database() -> dict[str, object]:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Django's SQLite backend with write transactions queued (psytrial.web.sqlite.base).
         config["ENGINE"] = "psytrial.web.sqlite"
-        config["CONN_MAX_AGE"] = 0
+        # Each server thread keeps its connection between requests: a new SQLite connection
+        # reads the whole schema again on its first statement, which cost more than the
+        # request's own work (a form save: 12 ms with a new connection, 7 ms without).
+        config["CONN_MAX_AGE"] = 60
         # Test runs: an in-memory database, as Django gives its own SQLite engine (explicit,
         # since test tools recognize SQLite by Django's engine name).
         config["TEST"] = {"NAME": ":memory:"}
