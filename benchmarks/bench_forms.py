@@ -254,8 +254,9 @@ def _reading(rows: list[tuple[str, dict[str, Any]]]) -> str:
     return (
         "Reading: " + "; ".join(parts) + ". Under 20 clients the saves queue for the "
         "cores (shared with the client threads and other work), which is where the p95 "
-        "comes from; the goals need a cheaper save (fewer queries per save) or more cores, "
-        "not a different database."
+        "comes from. On PostgreSQL every statement is a round trip to the server, so a save "
+        "costs about twice as long as on SQLite here, and one round of 400 saves moves by "
+        "tens of milliseconds at the p95 between runs."
     )
 
 

@@ -335,8 +335,12 @@ def _markdown(rows: list[Row], participants: int, seconds: float) -> str:
         "and the audit chain head that every audited write takes), and clients that never "
         "pause keep the queue full, so under load a request mostly waits for those ahead of "
         f"it: latency is about {CLIENTS} / throughput. The 1-client rows give the service "
-        "time. On SQLite a waiting writer polls the write lock with sleeps of up to 100 ms "
-        "(SQLite's busy handler), hence its long tail; PostgreSQL queues on row locks.",
+        "time. On SQLite writers take turns through psytrial's write queue (a waiting writer "
+        "is let in when the turn frees, not after SQLite's busy-handler sleeps of up to "
+        "100 ms); PostgreSQL queues on row locks, and every statement inside the lock is a "
+        "round trip to the server, which is why its service time and its tail are longer. "
+        "The rounds are short (60 requests), so the p95 moves by tens of milliseconds "
+        "between runs.",
         "",
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, shared with other work while measuring (load average "
