@@ -181,3 +181,50 @@ def test_the_checks_catch_a_debug_page(world: World, settings: Any) -> None:
     found = problems(response, world, p)
     assert any("Traceback" in f or "RuntimeError" in f for f in found)
     assert any(f.startswith("arm label") for f in found)
+
+
+HUGE = 2**70  # no database integer holds it
+
+
+def test_an_id_beyond_64_bits_is_a_400_not_a_server_error(world: World) -> None:
+    """Found by the API fuzzer (`?participant=1179664868207539519488`): SQLite raises
+    OverflowError, PostgreSQL a DataError; both are the request's fault."""
+    code = world.study.code
+    # A page: Django's exact lookups answer "no such row" for such an id, so no participant
+    # of this user's: refused, without details.
+    page = client_of(world, Role.INVESTIGATOR).get(f"/s/{code}/participants/{HUGE}/timeline/")
+    assert page.status_code in (403, 404)
+    assert problems(page, world) == []
+
+    token = issue_token(world.people[Role.DATA_MANAGER], "huge")
+    api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {token}")
+    for listing in ("queries", "records"):
+        response = api.get(f"/api/quality/{code}/{listing}?participant={HUGE}")
+        assert response.status_code == 400, listing
+        assert "participant" in response.json()["field_errors"], listing
+    # In a path, the same id finds no participant of this user's: refused like any other.
+    response = api.get(f"/api/forms/{code}/participants/{HUGE}/craving/m01/1")
+    assert response.status_code in (403, 404)
+
+
+def test_a_value_the_database_cannot_hold_is_a_400_wherever_it_is_found(
+    world: World, monkeypatch: Any
+) -> None:
+    """The API's last guard: an OverflowError (SQLite) or a DataError (PostgreSQL) raised by a
+    query is answered 400 with what was expected, not as a server error."""
+    from django.db.utils import DataError as DatabaseDataError
+
+    import psytrial.web.quality.api.queries as queries
+
+    token = issue_token(world.people[Role.DATA_MANAGER], "overflow")
+    api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {token}")
+    for error in (OverflowError("Python int too large to convert to SQLite INTEGER"),
+                  DatabaseDataError("integer out of range")):
+        def fail(*_: Any, error: Exception = error, **__: Any) -> Any:
+            raise error
+
+        monkeypatch.setattr(queries.readouts, "visible_queries", fail)
+        response = api.get(f"/api/quality/{world.study.code}/queries")
+        assert response.status_code == 400, type(error).__name__
+        assert "whole numbers below 2**63" in response.json()["detail"]
+        assert "SQLite" not in response.content.decode()

@@ -2,7 +2,8 @@
 
     status  raised as
     400     FormError (bad values: type, range, required), InputRefused (a wrong password),
-            a request the schema refuses (wrong JSON type, missing key)
+            a request the schema refuses (wrong JSON type, missing key), a value the database
+            cannot hold (an id beyond 64 bits)
     401     AuthenticationError (Ninja's, an HttpError: no valid token)
     403     ActionDenied (no role here), BlindingError (blind to this)
     404     Http404 (no such study or object)
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.db.utils import DataError as DatabaseDataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
@@ -30,6 +32,11 @@ from psytrial.core.errors import BlindingError, DataError, FormError, Transition
 from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.permissions import ActionDenied, ActionRefused
 from psytrial.web.quality.errors import InputRefused
+
+OUT_OF_RANGE = (
+    "expected numbers and texts the database can hold (whole numbers below 2**63), got a "
+    "value out of range; nothing was changed"
+)
 
 
 class ApiError(Schema):
@@ -107,4 +114,8 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(FormError, _answer(_form_error, api))
     api.add_exception_handler(ValidationError, _answer(_validation, api))
     api.add_exception_handler(Http404, _answer(lambda e: (404, body(str(e) or "not found")), api))
+    # A value the database cannot hold (an id beyond 64 bits: OverflowError from SQLite, a
+    # DataError from PostgreSQL) is the request's fault: 400, and the transaction rolled back.
+    for exc_class in (OverflowError, DatabaseDataError):
+        api.add_exception_handler(exc_class, _answer(lambda e: (400, body(OUT_OF_RANGE)), api))
     api.add_exception_handler(HttpError, _answer(lambda e: (e.status_code, body(str(e))), api))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
+from ninja import Query as QueryParam
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -31,6 +32,8 @@ from psytrial.web.quality.models import STATUS_CHOICES, UNRESOLVED, Query
 from psytrial.web.quality.signatures import sign_form, signature_of
 from psytrial.web.quality.views import LIST_ROLES
 from psytrial.web.trial.models import Study
+
+MAX_ID = 2**63 - 1  # the largest id a database row can have
 
 router = Router(tags=["quality"])
 
@@ -168,7 +171,7 @@ def query_list(
     code: str,
     status: str = "",
     site: str = "",
-    participant: int | None = None,
+    participant: int | None = QueryParam(None, ge=1, le=MAX_ID),
 ) -> list[QueryOut]:
     """Queries the caller may read, most recently changed first; status `unresolved` = open
     or answered."""
@@ -226,7 +229,10 @@ def reopen(request: HttpRequest, code: str, query_id: int, payload: TextIn) -> Q
 @router.get("/{code}/records", response={200: list[RecordOut], **ERRORS})
 @paginate(LimitOffsetPagination)
 def record_list(
-    request: HttpRequest, code: str, participant: int | None = None, instrument: str = ""
+    request: HttpRequest,
+    code: str,
+    participant: int | None = QueryParam(None, ge=1, le=MAX_ID),
+    instrument: str = "",
 ) -> list[RecordOut]:
     """Saved form records the caller may read, with signature, lock and unresolved queries."""
     study = _reader(request, code)
