@@ -176,8 +176,12 @@ def write_backup(path: Path, *, overwrite: bool = False) -> BackupInfo:
     if path.exists() and not overwrite:
         raise BackupError(f"{path}: expected a new file name, got an existing file")
     model_list = backed_up_models()
+    # One snapshot for every table: REPEATABLE READ on PostgreSQL, set as the transaction's
+    # first statement. Inside a caller's transaction (a test's) that is no longer possible,
+    # and the caller's transaction decides what the reads see.
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # one snapshot for every table
+        if connection.vendor == "postgresql" and own_transaction:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         body = dump(model_list)
