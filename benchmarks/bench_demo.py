@@ -291,20 +291,18 @@ def main() -> None:
                     subprocess.run(["git", "worktree", "remove", "--force", str(tree)],
                                    check=False, capture_output=True,
                                    cwd=Path(__file__).resolve().parents[1])
-            measured["reference: 70 participants, 1 site, SQLite"] = summarize(
+            now = measured["reference: 70 participants, 1 site, SQLite"] = summarize(
                 runs, REFERENCE_GOAL_S, None
             )
             if before:
                 row = summarize(before, REFERENCE_GOAL_S, None)
                 measured[f"baseline: the reference at {options.baseline}"] = row
+                ratio = float(row["cpu_s"]) / float(now["cpu_s"])  # type: ignore[arg-type]
                 notes.append(
                     f"Side by side in one run (alternating, same seed, identical results.json): "
-                    f"the reference demo at {options.baseline} took "
-                    f"{row['wall_s']} s wall / {row['cpu_s']} s CPU, this tree "
-                    f"{measured['reference: 70 participants, 1 site, SQLite']['wall_s']} s / "
-                    f"{measured['reference: 70 participants, 1 site, SQLite']['cpu_s']} s: "
-                    f"{float(row['cpu_s']) / float(measured['reference: 70 participants, 1 site, SQLite']['cpu_s']):.2f}"  # type: ignore[arg-type]
-                    " times less CPU."
+                    f"the reference demo at {options.baseline} took {row['wall_s']} s wall / "
+                    f"{row['cpu_s']} s CPU, this tree {now['wall_s']} s / {now['cpu_s']} s: "
+                    f"{ratio:.2f} times less CPU."
                 )
         if options.large and not options.skip_sqlite:
             big = large_sqlite(scratch, options.participants, options.sites)
