@@ -46,7 +46,6 @@ def randomize_participant(request: HttpRequest, code: str, pk: int) -> Any:
     def run() -> RandomizedOut:
         study = member_study(request.user, code)
         participant, _ = fetch_participant(request.user, study, pk, RANDOMIZERS)
-        participant.study = study  # already read: spare the query
         result = randomize(request.user, participant)
         p = result.participant
         assert p.randomized_at is not None
