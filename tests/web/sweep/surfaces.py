@@ -98,24 +98,24 @@ def _stage_of(world: World, pk: int) -> str:
     return next(name for name, p in world.singles.items() if p.pk == pk)
 
 
-def preparations(name: str) -> Fill:
+def _per_participant(rows: Callable[[World], dict[int, Any]], name: str) -> Fill:
+    """One target per object kept by participant id (its preparation, its unblinding grant)."""
+
     def fill(world: World) -> list[Target]:
         return [
-            Target(_stage_of(world, pk), {"code": world.study.code, name: prep.pk}, pk)
-            for pk, prep in world.preparations.items()
+            Target(_stage_of(world, pk), {"code": world.study.code, name: row.pk}, pk)
+            for pk, row in rows(world).items()
         ]
 
     return fill
+
+
+def preparations(name: str) -> Fill:
+    return _per_participant(lambda world: world.preparations, name)
 
 
 def grants(name: str) -> Fill:
-    def fill(world: World) -> list[Target]:
-        return [
-            Target(_stage_of(world, pk), {"code": world.study.code, name: g.pk}, pk)
-            for pk, g in world.grants.items()
-        ]
-
-    return fill
+    return _per_participant(lambda world: world.grants, name)
 
 
 def queries(name: str) -> Fill:
