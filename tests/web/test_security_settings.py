@@ -137,6 +137,25 @@ def test_it_reads_lockout_and_session_limits_from_the_environment(tmp_path: Path
     assert chosen.stdout.split() == ["3", "420", "True"], chosen.stderr
 
 
+def test_it_binds_and_prepares_statements_on_postgresql(tmp_path: Path) -> None:
+    code = (
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['ENGINE'], d['OPTIONS'].get('server_side_binding'), "
+        "d['OPTIONS'].get('prepare_threshold'), d['OPTIONS'].get('sslmode'))"
+    )
+    plain = run_django(code, tmp_path, DATABASE_URL="postgres://u@db.example:5432/trial")
+    assert plain.stdout.split() == ["django.db.backends.postgresql", "True", "2", "None"], (
+        plain.stderr
+    )
+    # Options the operator puts in the address are kept, and win.
+    own = run_django(
+        code, tmp_path, DATABASE_URL="postgres://u@db.example/trial?sslmode=require"
+    )
+    assert own.stdout.split()[1:] == ["True", "2", "require"], own.stderr
+    sqlite = run_django(code, tmp_path)
+    assert sqlite.stdout.split()[1:3] == ["None", "None"], sqlite.stderr
+
+
 def test_it_refuses_a_bad_limit_in_one_line(tmp_path: Path) -> None:
     bad = run_django("import django; django.setup()", tmp_path, PSYTRIAL_LOCKOUT_FAILURES="0")
     assert bad.returncode != 0
