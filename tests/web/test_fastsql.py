@@ -196,3 +196,27 @@ def test_update_of_a_vanished_row_is_an_error(db) -> None:  # type: ignore[no-un
                        hash="1")
     with pytest.raises(RuntimeError, match="expected to update one AuditEntry row, updated 0"):
         update(ghost, "actor")
+
+
+def test_insert_then_moves_another_row_with_it(db) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.audit.models import ChainHead
+
+    head, _ = ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": "0" * 64})
+    move = ("UPDATE audit_chainhead SET seq = %s WHERE id = %s", [700001, head.pk])
+    with CaptureQueriesContext(connection) as captured:
+        row = insert(AuditEntry(seq=700001, at=AT, actor="a", action="x", prev_hash="0",
+                                hash="1"), then=move)
+    # One round trip on PostgreSQL (a data-modifying WITH), two statements on SQLite.
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert AuditEntry.objects.get(pk=row.pk).seq == 700001
+    assert ChainHead.objects.get(pk=head.pk).seq == 700001
+
+
+def test_insert_then_refuses_an_update_that_changes_no_row(db) -> None:  # type: ignore[no-untyped-def]
+    nowhere = ("UPDATE audit_chainhead SET seq = %s WHERE id = %s", [1, 987654])
+    with pytest.raises(RuntimeError, match="to change one row, it changed 0"), (
+        transaction.atomic()
+    ):
+        insert(AuditEntry(seq=700002, at=AT, actor="a", action="x", prev_hash="0", hash="1"),
+               then=nowhere)
+    assert not AuditEntry.objects.filter(seq=700002).exists()

@@ -49,16 +49,40 @@ def _plan(model: type[Model]) -> tuple[list[Field[Any, Any]], str, bool]:
     return _PLANS[key]
 
 
-def insert(obj: M) -> M:
-    """Insert `obj` as a new row (its auto primary key set afterwards); returns it."""
+def insert(obj: M, then: tuple[str, list[Any]] | None = None) -> M:
+    """Insert `obj` as a new row (its auto primary key set afterwards); returns it.
+
+    `then`: an UPDATE (text and parameters) to run right after the INSERT, in the same
+    transaction. On PostgreSQL both travel as one statement, one round trip to the server
+    (`WITH new AS (INSERT ... RETURNING id) UPDATE ... RETURNING (SELECT id FROM new)`); the
+    UPDATE must change exactly one row. Elsewhere they run one after the other.
+    """
     if obj.pk is not None and obj._meta.auto_field is not None:
         raise ValueError(f"expected a new {type(obj).__name__}, got one with id {obj.pk}")
     fields, sql, returning = _plan(type(obj))
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if obj._meta.auto_field is not None:
-            obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+        if then is not None and returning and connection.vendor == "postgresql":
+            after, after_params = then
+            pk = connection.ops.quote_name(obj._meta.auto_field.column)  # type: ignore[union-attr]
+            cursor.execute(
+                f"WITH new AS ({sql}) {after} RETURNING (SELECT {pk} FROM new)",
+                [*params, *after_params],
+            )
+            found = cursor.fetchall()
+            if len(found) != 1:
+                raise RuntimeError(f"expected {after!r} to change one row, it changed {len(found)}")
+            obj.pk = found[0][0]
+        else:
+            cursor.execute(sql, params)
+            if obj._meta.auto_field is not None:
+                obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+            if then is not None:
+                cursor.execute(*then)
+                if cursor.rowcount != 1:
+                    raise RuntimeError(
+                        f"expected {then[0]!r} to change one row, it changed {cursor.rowcount}"
+                    )
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj

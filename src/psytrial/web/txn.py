@@ -9,6 +9,11 @@ a PostgreSQL server) per nested call. An action called inside someone else's tra
 test's, a caller's `transaction.atomic()`) still gets its own savepoint, so a refusal leaves
 that transaction usable.
 
+`current()`: what the open action transaction keeps while it lasts: the participants whose row
+it has locked, and the audit chain head, read and locked once per transaction
+(`psytrial.web.audit.trail`). What is kept inside a savepoint is forgotten when that savepoint
+ends.
+
 `lock_participant()`: on PostgreSQL a write that reads and then changes a participant's data
 takes the participant's row lock (`SELECT ... FOR UPDATE`), so two saves of one participant
 run one after the other; it is taken once per action transaction. SQLite has no row locks:
@@ -21,22 +26,53 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 
+from psytrial.web.fastsql import first
 from psytrial.web.trial.models import Participant
 
-# The participants locked by the action transaction open in this thread (None: none open).
-_open: ContextVar[set[int] | None] = ContextVar("psytrial_action_transaction", default=None)
+
+@dataclass
+class OpenTransaction:
+    """What one action transaction keeps until it ends (or until the savepoint it was kept in
+    ends: a savepoint rolled back takes its writes and its row locks with it)."""
+
+    _kept: dict[object, tuple[tuple[str | None, ...], Any]] = field(default_factory=dict)
+
+    def keep(self, key: object, value: Any) -> None:
+        """Keep `value` for as long as the savepoint open now (or the transaction) lasts."""
+        self._kept[key] = (tuple(connection.savepoint_ids), value)
+
+    def kept(self, key: object) -> Any | None:
+        """The value kept under `key`, or None if none was, or its savepoint has ended.
+
+        A savepoint that ended may have been released or rolled back; which, Django does not
+        say afterwards, so what was kept inside it is forgotten either way and read again.
+        """
+        found = self._kept.get(key)
+        if found is None:
+            return None
+        where, value = found
+        if tuple(connection.savepoint_ids[: len(where)]) != where:
+            del self._kept[key]
+            return None
+        return value
+
+
+# The action transaction open in this thread (None: none open).
+_open: ContextVar[OpenTransaction | None] = ContextVar("psytrial_action_transaction", default=None)
 
 
 @contextmanager
 def action_transaction() -> Iterator[None]:
     """The action's transaction: a new one (or a savepoint), or the enclosing action's."""
-    if _open.get() is not None and connection.in_atomic_block:
+    if current() is not None:
         yield
         return
-    token = _open.set(set())
+    token = _open.set(OpenTransaction())
     try:
         with transaction.atomic():
             yield
@@ -44,13 +80,33 @@ def action_transaction() -> Iterator[None]:
         _open.reset(token)
 
 
+def current() -> OpenTransaction | None:
+    """The action transaction open in this thread, if any."""
+    state = _open.get()
+    return state if state is not None and connection.in_atomic_block else None
+
+
+def locked_participant(participant_id: int) -> Participant | None:
+    """The participant's row, read afresh and locked as `lock_participant` locks it, in one
+    statement (None if there is no such row)."""
+    row = first(Participant, lock=True, id=participant_id)
+    state = current()
+    if row is not None and state is not None and connection.features.has_select_for_update:
+        state.keep(_lock(participant_id), True)
+    return row
+
+
 def lock_participant(participant_id: int) -> None:
     """Hold the participant's row until the surrounding transaction ends (PostgreSQL)."""
     if not connection.features.has_select_for_update:
         return
-    held = _open.get()
-    if held is not None and participant_id in held:
+    state = current()
+    if state is not None and state.kept(_lock(participant_id)):
         return
     list(Participant.objects.select_for_update().filter(pk=participant_id).values_list("pk"))
-    if held is not None:
-        held.add(participant_id)
+    if state is not None:
+        state.keep(_lock(participant_id), True)
+
+
+def _lock(participant_id: int) -> tuple[str, int]:
+    return ("participant lock", participant_id)

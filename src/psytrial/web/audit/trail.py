@@ -3,6 +3,9 @@
 `record()` must run inside the action function's transaction, so the entry commits or rolls
 back with the change it describes. It locks the chain head, so appends are serialized and the
 chain has no forks, on SQLite (IMMEDIATE transactions) and PostgreSQL (row lock) alike.
+Inside an action transaction (`psytrial.web.txn`) the head is read and locked once: the
+transaction keeps it, and each entry moves it on (what a savepoint kept is read again once the
+savepoint has ended, since it may have been rolled back).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from psytrial.core.audit import GENESIS, ChainEntry, ChainReport, verify_chain
-from psytrial.web import clock
+from psytrial.web import clock, txn
 from psytrial.web.audit.models import AuditEntry, ChainHead
 from psytrial.web.fastsql import insert
 
@@ -38,7 +41,9 @@ def record(
 ) -> AuditEntry:
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the action's transaction")
-    seq, prev_hash = _locked_head()
+    state = txn.current()
+    kept = state.kept(_HEAD) if state is not None else None
+    seq, prev_hash = kept if kept is not None else _locked_head()
     at = clock.now()
     entry = ChainEntry(
         seq=seq + 1, at=at, actor=actor, role=role, action=action, study=study,
@@ -46,16 +51,21 @@ def record(
         reason=reason, prev_hash=prev_hash,
     )
     digest = entry.digest()
-    row = insert(AuditEntry(
-        seq=entry.seq, at=entry.at, actor=actor, role=role, action=action, study=study,
-        object_type=object_type, object_id=entry.object_id, old=entry.old, new=entry.new,
-        reason=reason, prev_hash=entry.prev_hash, hash=digest,
-    ))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_head_table()} SET seq = %s, hash = %s WHERE id = 1", [entry.seq, digest]
-        )
+    # The entry and the head's move travel together (one round trip on PostgreSQL).
+    row = insert(
+        AuditEntry(
+            seq=entry.seq, at=entry.at, actor=actor, role=role, action=action, study=study,
+            object_type=object_type, object_id=entry.object_id, old=entry.old, new=entry.new,
+            reason=reason, prev_hash=entry.prev_hash, hash=digest,
+        ),
+        then=(f"UPDATE {_head_table()} SET seq = %s, hash = %s WHERE id = 1", [entry.seq, digest]),
+    )
+    if state is not None:
+        state.keep(_HEAD, (entry.seq, digest))
     return row
+
+
+_HEAD = "audit chain head"
 
 
 # The chain head is read and moved with two plain statements: every action writes an audit
