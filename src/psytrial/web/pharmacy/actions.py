@@ -39,6 +39,7 @@ from psytrial.web.pharmacy.readouts import (
 )
 from psytrial.web.sealing import seal
 from psytrial.web.trial.models import Participant, Study
+from psytrial.web.txn import action_transaction
 
 
 def prepare_dose(
@@ -132,7 +133,7 @@ def check_preparation(user: AbstractBaseUser, study: Study, preparation_id: int)
         )
     pharmacist_access(user, study, found.participant_id)
     refuse_if_locked(study)
-    with transaction.atomic():
+    with action_transaction():
         prep = (
             # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
             DosePreparation.objects.select_for_update(of=("self",))
@@ -177,7 +178,7 @@ def record_administration(
     """The session clinician's record of the injection: by kit code, time and volume only."""
     participant, _ = fetch_participant(user, study, participant_id, {Role.SESSION_CLINICIAN})
     refuse_if_locked(study)
-    with transaction.atomic():
+    with action_transaction():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         prep = _ready_preparation(participant, kit_code)
         _check_volume_and_time(prep, volume_ml, administered_at)

@@ -14,7 +14,6 @@ data managers when it is answered. Texts are the users' own words; nothing seale
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
@@ -29,6 +28,7 @@ from psytrial.web.quality.lock import refuse_if_locked_now
 from psytrial.web.quality.models import ANSWERED, CLOSED, OPEN, Query, QueryEvent
 from psytrial.web.trial.actions import notify
 from psytrial.web.trial.models import Membership
+from psytrial.web.txn import action_transaction
 
 User = AbstractBaseUser
 MAX_TEXT = 2000
@@ -44,7 +44,7 @@ def raise_query(user: User, record: FormRecord, field_id: str, text: str) -> Que
         raise FormError(
             {"field_id": [f"expected a field of {place.definition.id} ({known}), got {field_id!r}"]}
         )
-    with transaction.atomic():
+    with action_transaction():
         refuse_if_locked_now(place.study)
         fresh = FormRecord.objects.select_for_update().get(pk=record.pk)
         if fresh.current_version == 0:
@@ -127,7 +127,7 @@ def _move(
     notify_roles: frozenset[Role] = frozenset(),
     note: str = "",
 ) -> Query:
-    with transaction.atomic():
+    with action_transaction():
         refuse_if_locked_now(query.study)
         fresh = (
             Query.objects.select_for_update()

@@ -54,6 +54,7 @@ from psytrial.web.randomization.models import AllocationList, AllocationSlot
 from psytrial.web.sealing import seal
 from psytrial.web.trial.actions import notify, users_with_role
 from psytrial.web.trial.models import Membership, Participant, Study
+from psytrial.web.txn import action_transaction
 
 User = AbstractBaseUser
 STATISTICIANS = frozenset({Role.RANDOMIZATION_STATISTICIAN})
@@ -105,7 +106,7 @@ def randomize(user: User, participant: Participant) -> Allocation:
     # forms); it stands only if the participant's row, read again under its lock, still says
     # what it said: consented, in that stratum. Otherwise it is worked out again under the lock.
     early = readiness(participant)
-    with transaction.atomic():
+    with action_transaction():
         fresh = first(Participant, lock=True, id=participant.pk)
         if fresh is None:
             raise ActionRefused(f"expected participant {participant.code}, found none")

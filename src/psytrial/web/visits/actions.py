@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from psytrial.core.errors import ProtocolError
 from psytrial.core.status import ParticipantEvent, transition
@@ -145,7 +145,7 @@ def mark_missed(
     why = " ".join((reason or "").split())
     if not why:
         raise ActionRefused(f"reason: expected why visit {visit_id} was missed, got nothing")
-    with transaction.atomic():
+    with action_transaction():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         rows = participant_schedule(participant, clock.today(), arm=viewer_arm(user, participant))
         row = next((r for r in rows if r.id == visit_id), None)
@@ -200,7 +200,7 @@ def mark_sae_reported(
         raise ActionDenied(f"expected an adverse event of study {study.code}, got id {record_id}")
     participant, membership = fetch_participant(user, study, found.participant_id, SAE_REPORTERS)
     refuse_if_study_locked(study)
-    with transaction.atomic():
+    with action_transaction():
         record = FormRecord.objects.select_for_update().get(pk=found.pk)
         if serious_since(record) is None:
             raise ActionRefused(
@@ -272,7 +272,7 @@ def end_participation(
             f"kind: expected one of {', '.join(WITHDRAWAL_KINDS)}, got {kind or 'nothing'}"
         )
     transition(participant.status, event)  # refuse before anything is written
-    with transaction.atomic():
+    with action_transaction():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         before = participant.status
         after = transition(before, event)
