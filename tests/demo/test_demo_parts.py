@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -69,6 +71,32 @@ def test_it_runs_the_agenda_in_time_order_first_scheduled_first() -> None:
     agenda.run()
     assert [name for name, _ in seen] == ["a", "a2", "b", "c"]
     assert [at for _, at in seen] == sorted(at for _, at in seen)
+
+
+def test_it_runs_each_simulated_day_inside_one_context() -> None:
+    clock = SimClock(START)
+    agenda, seen = Agenda(clock), []
+    days: list[list[str]] = []
+
+    @contextmanager
+    def each_day() -> Iterator[None]:
+        days.append([])
+        yield
+        seen.extend(days[-1])
+
+    def step(name: str, then: timedelta | None = None) -> Callable[[], None]:
+        def run() -> None:
+            days[-1].append(name)
+            if then is not None:  # a step that schedules another one
+                agenda.at(clock.now() + then, step(name + "+"))
+        return run
+
+    agenda.at(START + timedelta(hours=1), step("a", then=timedelta(hours=2)))
+    agenda.at(START + timedelta(hours=2), step("b", then=timedelta(days=1)))
+    agenda.at(START + timedelta(days=2), step("c"))
+    agenda.run(each_day=each_day)
+    assert days == [["a", "b", "a+"], ["b+"], ["c"]]
+    assert seen == ["a", "b", "a+", "b+", "c"]
 
 
 def test_it_makes_times_of_day_in_utc() -> None:

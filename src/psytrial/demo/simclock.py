@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -71,11 +72,22 @@ class Agenda:
     def __len__(self) -> int:
         return len(self._heap)
 
-    def run(self, on_step: Callable[[datetime], None] | None = None) -> None:
-        """Run every step, including the ones steps schedule, in time order."""
+    def run(
+        self,
+        on_step: Callable[[datetime], None] | None = None,
+        each_day: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
+        """Run every step, including the ones steps schedule, in time order.
+
+        The steps of one simulated day run inside one `each_day()` context (the demo passes
+        the action transaction: one commit per simulated day, see `psytrial.demo.trial`).
+        """
         while self._heap:
-            due = heapq.heappop(self._heap)
-            self.clock.reach(due.when)
-            due.step()
-            if on_step is not None:
-                on_step(self.clock.now())
+            with each_day():
+                day = self._heap[0].when.date()
+                while self._heap and self._heap[0].when.date() == day:
+                    due = heapq.heappop(self._heap)
+                    self.clock.reach(due.when)
+                    due.step()
+                    if on_step is not None:
+                        on_step(self.clock.now())

@@ -16,7 +16,7 @@ from psytrial.demo.progress import DemoProgress
 from psytrial.demo.simclock import Agenda, SimClock
 from psytrial.demo.users import Team
 from psytrial.sim.cohort import VirtualCohort
-from psytrial.web.trial.models import Participant, Study
+from psytrial.web.trial.models import Participant, Site, Study
 
 
 @dataclass
@@ -57,6 +57,12 @@ class DemoRun:
     progress: DemoProgress
     tally: Tally = field(default_factory=Tally)
     participants: dict[int, Participant] = field(default_factory=dict)
+    sites: dict[int, Site] = field(default_factory=dict)  # by id, read once
+
+    def site(self, site_id: int) -> Site:
+        if not self.sites:
+            self.sites.update((s.pk, s) for s in self.study.sites.all())
+        return self.sites[site_id]
 
     def site_of(self, person_index: int) -> str:
         return self.cohort.people[person_index].site

@@ -16,15 +16,19 @@ from psytrial.demo.state import DemoRun
 from psytrial.sim.records import Entry, VirtualPerson
 from psytrial.web.forms.models import FormRecord
 from psytrial.web.trial.models import Participant
+from psytrial.web.txn import locked_participant
 from psytrial.web.visits.actions import enter_visit_form
 
 
 def participant_of(run: DemoRun, person: VirtualPerson) -> Participant:
-    """The person's participant row, read afresh (actions change its status and kit)."""
-    participant: Participant = Participant.objects.select_related("site").get(
-        pk=run.participants[person.index].pk
-    )
-    participant.study = run.study
+    """The person's participant row, read afresh (actions change its status and kit), and
+    locked for the day's transaction (`txn.locked_participant`: the actions that follow then
+    need not lock it again)."""
+    pk = run.participants[person.index].pk
+    participant = locked_participant(pk)
+    if participant is None:
+        raise LookupError(f"participant {pk} of the demo is missing from its database")
+    participant.study, participant.site = run.study, run.site(participant.site_id)
     return participant
 
 

@@ -28,6 +28,7 @@ from psytrial.sim.scenario import Scenario
 from psytrial.sim.scenario_load import load_scenario
 from psytrial.web import clock as web_clock
 from psytrial.web.randomization.queries import allocation_list
+from psytrial.web.txn import action_transaction
 
 SETUP_LEAD = timedelta(days=14)
 SETUP_TIME = time(9, 0)
@@ -123,7 +124,12 @@ def _conduct(run: DemoRun) -> None:
     progress.phase("queries", "Data queries raised and closed", 0)
     progress.show_clock(run.clock.now())
     schedule_screening(run)
-    run.agenda.run(on_step=progress.show_clock)
+    # One transaction per simulated day: every step is still an action function run as its
+    # user, with its checks and its audit entry, and joins the day's transaction
+    # (`psytrial.web.txn.action_transaction`). The trial's staff commit each save; the demo
+    # commits once a day because nothing else writes to its database while it runs, and a
+    # commit is the dearest statement there is (it waits for the disk).
+    run.agenda.run(on_step=progress.show_clock, each_day=action_transaction)
 
 
 def _lock(run: DemoRun) -> None:
