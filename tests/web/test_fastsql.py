@@ -220,3 +220,42 @@ def test_insert_then_refuses_an_update_that_changes_no_row(db) -> None:  # type:
         insert(AuditEntry(seq=700002, at=AT, actor="a", action="x", prev_hash="0", hash="1"),
                then=nowhere)
     assert not AuditEntry.objects.filter(seq=700002).exists()
+
+
+def test_insert_new_inserts_once_and_then_says_the_row_is_there(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.fastsql import insert_new
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+
+    def record() -> FormRecord:
+        return FormRecord(participant=participant, instrument_id="craving", visit_id="m01",
+                          occurrence=1, variant="", current_version=1)
+
+    first_one = record()
+    with CaptureQueriesContext(connection) as captured:
+        assert insert_new(first_one) is True
+    assert len(captured.captured_queries) == 1 and first_one.pk is not None
+    again = record()
+    assert insert_new(again) is False
+    assert again.pk is None
+    assert FormRecord.objects.filter(participant=participant).count() == 1
+    assert FormRecord.objects.get(pk=first_one.pk).current_version == 1
+
+
+def test_a_refused_first_save_leaves_no_record(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.forms.actions import FormConflict, save_form
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    with pytest.raises(FormConflict, match="expected version 3 of this form, but it holds none"):
+        save_form(people[Role.OUTCOME_RATER], participant, "craving", "baseline",
+                  {"value": "70"}, expected_version=3)
+    assert not FormRecord.objects.filter(participant=participant).exists()
+    record = save_form(people[Role.OUTCOME_RATER], participant, "craving", "baseline",
+                       {"value": "70"}, expected_version=0)
+    assert record.current_version == 1
+    edited = save_form(people[Role.OUTCOME_RATER], participant, "craving", "baseline",
+                       {"value": "60"}, reason="typo", expected_version=1)
+    assert (edited.pk, edited.current_version) == (record.pk, 2)
+    assert list(FormVersion.objects.filter(record=record).values_list("version", flat=True)
+                .order_by("version")) == [1, 2]
+    assert verify().ok

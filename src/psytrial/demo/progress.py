@@ -26,7 +26,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-
 REDRAWS_PER_SECOND = 8
 
 

@@ -10,6 +10,7 @@ field's value taken and prepared by the field itself for this database (`pre_sav
 (`b=None`: IS NULL; `order_by=`, `lock=True` for FOR UPDATE on PostgreSQL):
 the row comes back through the same converters the ORM applies (booleans, aware datetimes,
 JSON) and becomes an instance with `Model.from_db`, as a queryset's rows do.
+`insert_new(obj)` inserts unless a row with the same unique values is there (and says which).
 `update(obj, "a", "b")` is `obj.save(update_fields=["a", "b"])` for an existing row.
 The statement text is built once per model, columns and database vendor.
 
@@ -86,6 +87,40 @@ def insert(obj: M, then: tuple[str, list[Any]] | None = None) -> M:
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj
+
+
+def insert_new(obj: Model) -> bool:
+    """Insert `obj` unless a row with the same unique values exists (ON CONFLICT DO NOTHING).
+
+    True: the row is new and `obj` has its primary key. False: a row was there already and
+    nothing was written. One statement either way, where a lookup and then an INSERT would be
+    two; a caller that then refuses the new row raises, and its transaction takes it back.
+    """
+    if obj.pk is not None and obj._meta.auto_field is not None:
+        raise ValueError(f"expected a new {type(obj).__name__}, got one with id {obj.pk}")
+    fields, sql, returning = _plan(type(obj))
+    if returning:
+        head, tail = sql.rsplit(" RETURNING ", 1)
+        sql = f"{head} ON CONFLICT DO NOTHING RETURNING {tail}"
+    else:
+        sql += " ON CONFLICT DO NOTHING"
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            found = cursor.fetchone()
+            if found is None:
+                return False
+            pk = found[0]
+        else:
+            if cursor.rowcount != 1:
+                return False
+            pk = cursor.lastrowid
+    if obj._meta.auto_field is not None:
+        obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return True
 
 
 _Plan = tuple[str, list["Field[Any, Any]"], list[Any]]

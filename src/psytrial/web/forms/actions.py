@@ -25,7 +25,7 @@ from psytrial.core.instruments import InstrumentDef
 from psytrial.core.roles import Role
 from psytrial.web import clock
 from psytrial.web.audit.trail import record as audit
-from psytrial.web.fastsql import first, insert
+from psytrial.web.fastsql import first, insert, insert_new
 from psytrial.web.forms.catalog import instrument
 from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.forms.models import FormRecord, FormVersion
@@ -75,16 +75,20 @@ def save_form(
     with action_transaction():
         lock_participant(participant.pk)
         number = _occurrence(participant, defn, visit_id, variant, occurrence)
-        record = first(
-            FormRecord,
-            participant_id=participant.pk,
-            instrument_id=defn.id,
-            visit_id=visit_id,
-            occurrence=number,
-            variant=variant,
+        key = {"instrument_id": defn.id, "visit_id": visit_id, "occurrence": number,
+               "variant": variant}
+        # Most saves are a form's first: its record is inserted at once (one statement, not a
+        # lookup and an INSERT); if a refusal follows, the transaction takes it back.
+        record = FormRecord(participant=participant, current_version=1, **key)
+        new = insert_new(record)
+        if not new:
+            record = first(FormRecord, participant_id=participant.pk, **key)
+            if record is None:  # cannot happen: the participant's row lock is held
+                raise RuntimeError(f"form record {key} of {participant.code} vanished")
+        old = _refuse_stale_or_pointless(
+            None if new else record, data, raw_data, expected_version, reason
         )
-        old = _refuse_stale_or_pointless(record, data, raw_data, expected_version, reason)
-        record = _store(user, participant, defn, visit_id, number, variant, record, data, reason)
+        _store(user, record, new, data, reason)
         changed = sorted(k for k in data.keys() | old.keys() if data.get(k) != old.get(k))
         audit(
             actor=user.get_username(),
@@ -274,28 +278,10 @@ def _refuse_stale_or_pointless(
 
 
 def _store(
-    user: User,
-    participant: Participant,
-    defn: InstrumentDef,
-    visit_id: str,
-    occurrence: int,
-    variant: str,
-    record: FormRecord | None,
-    data: Mapping[str, Any],
-    reason: str,
-) -> FormRecord:
-    if record is None:
-        record = insert(
-            FormRecord(
-                participant=participant,
-                instrument_id=defn.id,
-                visit_id=visit_id,
-                occurrence=occurrence,
-                variant=variant,
-                current_version=1,
-            )
-        )
-    else:
+    user: User, record: FormRecord, new: bool, data: Mapping[str, Any], reason: str
+) -> None:
+    """The form's next version; a new record holds version 1 already."""
+    if not new:
         record.current_version += 1
         record.save(update_fields=["current_version"])
     insert(
