@@ -52,7 +52,7 @@ from psytrial.web.fastsql import first, update
 from psytrial.web.permissions import ActionRefused, require_role
 from psytrial.web.randomization.models import AllocationList, AllocationSlot
 from psytrial.web.sealing import seal
-from psytrial.web.trial.actions import notify, users_with_role
+from psytrial.web.trial.actions import notify, notify_roles
 from psytrial.web.trial.models import Membership, Participant, Study
 from psytrial.web.txn import action_transaction
 
@@ -187,10 +187,9 @@ def _take(
     )
     url = reverse("enrolment:participant", kwargs={"code": study.code, "pk": participant.pk})
     text = f"{participant.code} randomized: prepare kit {slot.kit_code}"
-    # Who to tell is looked up after the commit, outside the lock that serializes randomization.
-    transaction.on_commit(
-        lambda: notify(users_with_role(study, {Role.PHARMACIST}), study, text, url)
-    )
+    # The pharmacists are told after the commit, outside the lock that serializes
+    # randomization, in one statement.
+    transaction.on_commit(lambda: notify_roles(study, {Role.PHARMACIST}, text, url))
 
 
 def _refuse_second_list(study: Study) -> None:

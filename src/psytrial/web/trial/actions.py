@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from psytrial.core.protocol import parse_protocol, protocol_digest
 from psytrial.core.roles import Role
@@ -96,6 +96,28 @@ def notify(users: list[AbstractBaseUser], study: Study, text: str, url: str = ""
     transaction.on_commit(send)
 
 
+def notify_roles(study: Study, roles: set[Role], text: str, url: str = "") -> None:
+    """Notify every user who holds one of `roles` in `study` (active memberships), now, in one
+    statement (INSERT ... SELECT): what `notify(users_with_role(...))` writes, without reading
+    the users first. Call it from `transaction.on_commit` or inside the action's transaction."""
+    quote = connection.ops.quote_name
+    note, member = Notification._meta, Membership._meta
+    columns = ", ".join(quote(note.get_field(f).column)
+                        for f in ("user", "study", "created_at", "text", "url"))
+    user, of_study, active, role = (quote(member.get_field(f).column)
+                                    for f in ("user", "study", "active", "role"))
+    wanted = sorted(r.value for r in roles)
+    sql = (
+        f"INSERT INTO {quote(note.db_table)} ({columns}) "
+        f"SELECT DISTINCT m.{user}, %s, %s, %s, %s FROM {quote(member.db_table)} m "
+        f"WHERE m.{of_study} = %s AND m.{active} "
+        f"AND m.{role} IN ({', '.join(['%s'] * len(wanted))})"
+    )
+    at = note.get_field("created_at").get_db_prep_value(clock.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [study.pk, at, text, url, study.pk, *wanted])
+
+
 def users_with_role(study: Study, roles: set[Role]) -> list[AbstractBaseUser]:
     rows = (Membership.objects.filter(study=study, role__in=[r.value for r in roles], active=True)
             .select_related("user"))
@@ -103,4 +125,4 @@ def users_with_role(study: Study, roles: set[Role]) -> list[AbstractBaseUser]:
 
 
 __all__ = ["ActionDenied", "ActionRefused", "create_study", "create_user", "grant_role",
-           "notify", "users_with_role"]
+           "notify", "notify_roles", "users_with_role"]
