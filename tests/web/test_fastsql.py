@@ -259,3 +259,86 @@ def test_a_refused_first_save_leaves_no_record(people) -> None:  # type: ignore[
     assert list(FormVersion.objects.filter(record=record).values_list("version", flat=True)
                 .order_by("version")) == [1, 2]
     assert verify().ok
+
+
+def _same_rows(ours, theirs, related) -> None:  # type: ignore[no-untyped-def]
+    assert [model_to_dict(o) for o in ours] == [model_to_dict(t) for t in theirs]
+    for o, t in zip(ours, theirs, strict=True):
+        for name in related:  # the related rows came with them, the same and already loaded
+            assert type(o)._meta.get_field(name).is_cached(o)
+            mine, orm = getattr(o, name), getattr(t, name)
+            assert (mine is None) == (orm is None)
+            if mine is not None:
+                assert model_to_dict(mine) == model_to_dict(orm) and mine.pk == orm.pk
+
+
+def test_related_rows_come_back_as_select_related_gives_them(people) -> None:  # type: ignore[no-untyped-def]
+    from django.db.models import Model
+
+    from psytrial.web.accounts.actions import issue_token
+    from psytrial.web.accounts.models import ApiToken
+    from psytrial.web.fastsql import first, rows
+    from psytrial.web.trial.actions import grant_role
+    from psytrial.web.trial.models import Membership, Participant
+
+    site = people.study.sites.get()
+    rater = people[Role.OUTCOME_RATER]
+    grant_role(rater, people.study, Role.PSYCHOTHERAPIST, site)  # a site-bound second role
+    issue_token(rater, "one"), issue_token(rater, "two")
+    participant = screen(people[Role.INVESTIGATOR], people.study, site)
+    from psytrial.web.forms.actions import save_form
+
+    record = save_form(rater, participant, "craving", "baseline", {"value": "70"})
+    save_form(rater, participant, "craving", "baseline", {"value": "60"}, reason="typo")
+    cases: list[tuple[type[Model], tuple[str, ...], dict[str, object], str | None]] = [
+        # memberships of a user: one study-wide (site NULL: the outer join), one at a site
+        (Membership, ("site",), {"user_id": rater.pk, "study_id": people.study.pk,
+                                  "active": True}, None),
+        (Participant, ("site",), {"id": participant.pk, "study_id": people.study.pk}, None),
+        (ApiToken, ("user",), {"user_id": rater.pk, "revoked": False}, None),
+        (FormVersion, ("saved_by",), {"record_id": record.pk}, "version"),
+        (Membership, ("site", "user"), {"study_id": people.study.pk}, None),
+    ]
+    for model, related, equal, order in cases:
+        orm = list(model.objects.filter(**equal).select_related(*related)  # type: ignore[attr-defined]
+                   .order_by(order or "pk"))
+        assert orm, model
+        with CaptureQueriesContext(connection) as captured:
+            ours = rows(model, related=related, order_by=order, **equal)
+            one = first(model, related=related, order_by=order, **equal)
+        assert len(captured.captured_queries) == 2  # one statement each, joins included
+        _same_rows(ours, orm, related)
+        _same_rows([one], orm[:1], related)
+    nulls = [m for m in rows(Membership, related=("site",), user_id=rater.pk,
+                             study_id=people.study.pk, active=True) if m.site_id is None]
+    assert nulls and nulls[0].site is None
+    assert first(Participant, related=("site",), id=participant.pk, study_id=-1) is None
+    assert rows(FormVersion, related=("saved_by",), record_id=-1) == []
+
+
+def test_first_locks_only_its_own_row_when_joined(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.fastsql import first
+    from psytrial.web.trial.models import Participant
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        found = first(Participant, related=("site",), lock=True, id=participant.pk)
+    assert found is not None and found.site.code == participant.site.code
+    sql = next(q["sql"] for q in captured.captured_queries if "trial_participant" in q["sql"])
+    if connection.vendor == "postgresql":
+        assert sql.endswith('FOR UPDATE OF "trial_participant"')
+    else:
+        assert "FOR UPDATE" not in sql
+
+
+def test_an_integer_no_column_holds_finds_nothing_as_in_the_orm(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.fastsql import first, rows
+    from psytrial.web.trial.models import Participant
+
+    screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    for huge in (2**63, 2**70, -(2**63) - 1):
+        assert list(Participant.objects.filter(pk=huge)) == []  # the ORM's answer
+        assert first(Participant, id=huge) is None
+        assert first(Participant, related=("site",), site_id=huge) is None
+        assert rows(Participant, study_id=huge) == []
+    assert first(Participant, id=2**63 - 1) is None  # the largest it holds is asked for

@@ -7,7 +7,8 @@ it. `insert(obj)` sends the statement `obj.save()` would send for a new row: eve
 field's value taken and prepared by the field itself for this database (`pre_save`, then
 `get_db_prep_save`: JSON, dates and times as Django writes them), the primary key read back.
 `first(Model, a=..., b=...)` is `Model.objects.filter(a=..., b=...).order_by("pk").first()`
-(`b=None`: IS NULL; `order_by=`, `lock=True` for FOR UPDATE on PostgreSQL):
+(`b=None`: IS NULL; `order_by=`, `lock=True` for FOR UPDATE on PostgreSQL, `related=` for
+`select_related` of foreign keys one level deep), and `rows(...)` the whole filtered list:
 the row comes back through the same converters the ORM applies (booleans, aware datetimes,
 JSON) and becomes an instance with `Model.from_db`, as a queryset's rows do.
 `insert_new(obj)` inserts unless a row with the same unique values is there (and says which).
@@ -20,6 +21,7 @@ receivers), no `save()` override runs, no multi-table inheritance.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -123,71 +125,142 @@ def insert_new(obj: Model) -> bool:
     return True
 
 
-_Plan = tuple[str, list["Field[Any, Any]"], list[Any]]
-_SELECTS: dict[tuple[Any, ...], _Plan] = {}
+@dataclass(frozen=True)
+class _Select:
+    sql: str
+    where: list[Field[Any, Any]]  # the fields compared with a parameter, in order
+    converters: list[Any]  # per column: (steps, column) or None
+    parts: list[tuple[type[Model], list[str], Field[Any, Any] | None]]  # model, attnames, FK
+
+
+_SELECTS: dict[tuple[Any, ...], _Select] = {}
 
 
 def _select_plan(
     model: type[Model], names: tuple[str, ...], nulls: frozenset[str], order_by: str | None,
-    lock: bool,
-) -> _Plan:
-    key = (model, connection.vendor, names, nulls, order_by, lock)
+    lock: bool, related: tuple[str, ...], limit: bool,
+) -> _Select:
+    key = (model, connection.vendor, names, nulls, order_by, lock, related, limit)
     found = _SELECTS.get(key)
     if found is not None:
         return found
     meta = model._meta
     quote = connection.ops.quote_name
-    fields = list(meta.concrete_fields)
+    base = quote(meta.db_table)
+    columns = [f"{base}.{quote(f.column)}" for f in meta.concrete_fields]
+    parts: list[tuple[type[Model], list[str], Field[Any, Any] | None]] = [
+        (model, [f.attname for f in meta.concrete_fields], None)
+    ]
+    tables = [(meta.db_table, meta.concrete_fields)]
+    joins = []
+    for index, name in enumerate(related):  # one level of foreign keys, as select_related
+        fk = meta.get_field(name)
+        other = fk.related_model._meta  # type: ignore[union-attr]
+        alias = f"r{index}"
+        kind = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
+        target = fk.target_field  # type: ignore[union-attr]
+        joins.append(
+            f" {kind} {quote(other.db_table)} {alias} "
+            f"ON {base}.{quote(fk.column)} = {alias}.{quote(target.column)}"  # type: ignore[union-attr]
+        )
+        columns += [f"{alias}.{quote(f.column)}" for f in other.concrete_fields]
+        parts.append((fk.related_model, [f.attname for f in other.concrete_fields], fk))  # type: ignore[arg-type]
+        tables.append((other.db_table, other.concrete_fields))
     where = [meta.get_field(name) for name in names]  # a name or an attname ("site_id")
     tests = [
-        f"{quote(f.column)} IS NULL" if name in nulls else f"{quote(f.column)} = %s"  # type: ignore[union-attr]
+        f"{base}.{quote(f.column)} IS NULL" if name in nulls  # type: ignore[union-attr]
+        else f"{base}.{quote(f.column)} = %s"  # type: ignore[union-attr]
         for name, f in zip(names, where, strict=True)
     ]
     order = meta.get_field(order_by) if order_by else meta.pk
     sql = (
-        f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
-        f"WHERE {' AND '.join(tests)} "
-        f"ORDER BY {quote(order.column)} LIMIT 1"  # type: ignore[union-attr]
+        f"SELECT {', '.join(columns)} FROM {base}{''.join(joins)} "
+        f"WHERE {' AND '.join(tests)} ORDER BY {base}.{quote(order.column)}"  # type: ignore[union-attr]
     )
+    if limit:
+        sql += " LIMIT 1"
     if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+        sql += f" FOR UPDATE OF {base}" if related else " FOR UPDATE"
     converters = []
-    for field in fields:
-        column = field.get_col(meta.db_table)
-        steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        converters.append((steps, column) if steps else None)
-    _SELECTS[key] = (sql, [f for n, f in zip(names, where, strict=True) if n not in nulls],
-                     converters)  # type: ignore[list-item]
-    return _SELECTS[key]
+    for table, fields in tables:
+        for field in fields:
+            column = field.get_col(table)
+            steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            converters.append((steps, column) if steps else None)
+    plan = _Select(sql, [f for n, f in zip(names, where, strict=True) if n not in nulls],  # type: ignore[misc]
+                   converters, parts)
+    _SELECTS[key] = plan
+    return plan
 
 
-def first(
-    model: type[M], *, order_by: str | None = None, lock: bool = False, **equal: Any
-) -> M | None:
-    """The row with these column values (None: IS NULL) that comes first by `order_by` (the
-    primary key if not given), or None. `lock`: FOR UPDATE where the database has row locks
-    (PostgreSQL; on SQLite the IMMEDIATE transaction holds the write lock already)."""
+def _run(
+    model: type[M], order_by: str | None, lock: bool, related: tuple[str, ...], limit: bool,
+    equal: dict[str, Any],
+) -> list[M]:
     names = tuple(equal)
     nulls = frozenset(name for name, value in equal.items() if value is None)
-    sql, where, converters = _select_plan(model, names, nulls, order_by, lock)
+    plan = _select_plan(model, names, nulls, order_by, lock, related, limit)
     params = [
         field.get_db_prep_value(field.get_prep_value(equal[name]), connection, prepared=True)
-        for name, field in zip([n for n in names if n not in nulls], where, strict=True)
+        for name, field in zip([n for n in names if n not in nulls], plan.where, strict=True)
     ]
+    if not all(_in_range(field, value) for field, value in zip(plan.where, params, strict=True)):
+        return []  # as the ORM: no row holds an integer its column cannot hold
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        cursor.execute(plan.sql, params)
+        found = cursor.fetchall()
+    return [_instance(plan, row) for row in found]
+
+
+def _in_range(field: Field[Any, Any], value: Any) -> bool:
+    """False for an integer beyond what the column holds (the ORM's exact lookups then find
+    nothing rather than let the database driver fail on it)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return True
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    ranges = connection.ops.integer_field_ranges
+    low, high = ranges.get(target.get_internal_type(), (None, None))
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _instance(plan: _Select, row: tuple[Any, ...]) -> Any:
     values = list(row)
-    for index, convert in enumerate(converters):
+    for index, convert in enumerate(plan.converters):
         if convert is not None:
             steps, column = convert
             for step in steps:
                 values[index] = step(values[index], column, connection)
-    return model.from_db(  # type: ignore[return-value]
-        connection.alias, [f.attname for f in model._meta.concrete_fields], values
-    )
+    made, at = None, 0
+    for model, attnames, fk in plan.parts:
+        chunk = values[at : at + len(attnames)]
+        at += len(attnames)
+        if fk is None:
+            made = model.from_db(connection.alias, attnames, chunk)
+        elif getattr(made, fk.attname) is None:
+            fk.set_cached_value(made, None)  # type: ignore[attr-defined]
+        else:
+            fk.set_cached_value(made, model.from_db(connection.alias, attnames, chunk))  # type: ignore[attr-defined]
+    return made
+
+
+def first(
+    model: type[M], *, order_by: str | None = None, lock: bool = False,
+    related: tuple[str, ...] = (), **equal: Any,
+) -> M | None:
+    """The row with these column values (None: IS NULL) that comes first by `order_by` (the
+    primary key if not given), or None. `lock`: FOR UPDATE where the database has row locks
+    (PostgreSQL; on SQLite the IMMEDIATE transaction holds the write lock already), of this
+    model's row only. `related`: foreign keys read in the same statement (`select_related`)."""
+    found = _run(model, order_by, lock, related, True, equal)
+    return found[0] if found else None
+
+
+def rows(
+    model: type[M], *, order_by: str | None = None, related: tuple[str, ...] = (), **equal: Any
+) -> list[M]:
+    """Every row with these column values, by `order_by` (the primary key if not given):
+    `Model.objects.filter(...).select_related(*related).order_by(...)`."""
+    return _run(model, order_by, False, related, False, equal)
 
 
 _UPDATES: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
