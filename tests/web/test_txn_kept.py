@@ -104,3 +104,19 @@ def test_a_participant_read_locked_is_not_locked_again(people) -> None:  # type:
     assert reads[0].endswith("FOR UPDATE") == (connection.vendor == "postgresql")
     with action_transaction():
         assert locked_participant(987654321) is None
+
+
+def test_a_participant_fetched_locked_is_not_locked_again(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.core.roles import Role
+    from psytrial.web.enrolment.actions import screen
+    from psytrial.web.permissions import fetch_participant
+    from psytrial.web.txn import lock_participant
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    with CaptureQueriesContext(connection) as captured, action_transaction():
+        found, _ = fetch_participant(people[Role.OUTCOME_RATER], people.study, participant.pk,
+                                     {Role.OUTCOME_RATER}, lock=True)
+        lock_participant(found.pk)
+    reads = [q["sql"] for q in captured.captured_queries if "trial_participant" in q["sql"]]
+    assert len(reads) == 1
+    assert ("FOR UPDATE" in reads[0]) == (connection.vendor == "postgresql")

@@ -90,10 +90,17 @@ def locked_participant(participant_id: int) -> Participant | None:
     """The participant's row, read afresh and locked as `lock_participant` locks it, in one
     statement (None if there is no such row)."""
     row = first(Participant, lock=True, id=participant_id)
-    state = current()
-    if row is not None and state is not None and connection.features.has_select_for_update:
-        state.keep(_lock(participant_id), True)
+    if row is not None:
+        note_locked(participant_id)
     return row
+
+
+def note_locked(participant_id: int) -> None:
+    """The caller has just read the participant's row with FOR UPDATE (`fastsql.first(...,
+    lock=True)`): the open action transaction holds its lock."""
+    state = current()
+    if state is not None and connection.features.has_select_for_update:
+        state.keep(_lock(participant_id), True)
 
 
 def lock_participant(participant_id: int) -> None:
@@ -103,7 +110,7 @@ def lock_participant(participant_id: int) -> None:
     state = current()
     if state is not None and state.kept(_lock(participant_id)):
         return
-    list(Participant.objects.select_for_update().filter(pk=participant_id).values_list("pk"))
+    first(Participant, lock=True, id=participant_id)
     if state is not None:
         state.keep(_lock(participant_id), True)
 

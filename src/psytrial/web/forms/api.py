@@ -18,13 +18,15 @@ from ninja import Router, Schema
 
 from psytrial.core.errors import ProtocolError
 from psytrial.core.roles import Role
+from psytrial.web.fastsql import rows
 from psytrial.web.forms.apikit import ERRORS, answer, member_study
 from psytrial.web.forms.catalog import instrument
-from psytrial.web.forms.models import FormRecord
+from psytrial.web.forms.models import FormRecord, FormVersion
 from psytrial.web.forms.permissions import may_read, may_see
 from psytrial.web.forms.viewkit import roles_at
 from psytrial.web.permissions import ActionDenied, ActionRefused, fetch_participant, roles_of
 from psytrial.web.trial.models import Participant
+from psytrial.web.txn import action_transaction
 
 router = Router(tags=["forms"])
 
@@ -98,7 +100,7 @@ def _entry(
 
 def _detail(record: FormRecord, visit: str) -> FormEntryDetailOut:
     """The entry with its history, from one query (the versions carry the current data)."""
-    versions = list(record.versions.select_related("saved_by").order_by("version"))
+    versions = rows(FormVersion, related=("saved_by",), order_by="version", record_id=record.pk)
     current = next((v for v in versions if v.version == record.current_version), None)
     return FormEntryDetailOut(
         instrument=record.instrument_id,
@@ -151,7 +153,11 @@ def save_entry(
 
     def run() -> FormEntryDetailOut:
         study = member_study(request.user, code)
-        participant, _ = fetch_participant(request.user, study, pk, set(Role))
+        with action_transaction():  # the save's transaction, opened to lock as it reads
+            participant, _ = fetch_participant(request.user, study, pk, set(Role), lock=True)
+            return _save(participant)
+
+    def _save(participant: Participant) -> FormEntryDetailOut:
         try:
             record = enter_visit_form(
                 request.user,

@@ -22,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from ninja import Schema
 
 from psytrial.core.errors import AllocationError, BlindingError, FormError, TransitionError
+from psytrial.web.fastsql import first
 from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.permissions import ActionDenied, ActionRefused, AnyUser, memberships
 from psytrial.web.quality.api.errors import ANY_OPERATION
@@ -87,7 +88,9 @@ def answer(call: Callable[[], T], ok: int = 200) -> Any:
 
 def member_study(user: AnyUser, code: str) -> Study:
     """The study if the user holds any role in it; 404 if none, ActionDenied if not a member."""
-    study = get_object_or_404(Study, code=code)
+    study = first(Study, code=code)  # every API request asks: a statement built once
+    if study is None:
+        raise Http404("No Study matches the given query.")  # as get_object_or_404 says it
     if not memberships(user, study):
         raise ActionDenied(f"expected a member of study {code}")
     return study
