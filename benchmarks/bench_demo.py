@@ -1,7 +1,9 @@
 """Benchmark: `psytrial demo`, the reference run and a 5,000-participant, 10-site run.
 
     reference   `psytrial demo --no-serve` with the defaults (70 participants, one site,
-                SQLite), median of --repeats runs. Goal: under 60 s.
+                SQLite), median of --repeats runs. Goal: under 60 s. --reference-postgres:
+                also on PostgreSQL (a fresh database per run). --baseline REV: each run
+                alternates with the same run of an older tree (side by side).
     large       --large: 5,000 participants at 10 sites, once on SQLite and once on
                 PostgreSQL (a fresh database created on the server at --postgres-url and
                 dropped afterwards). Goal: under 15 min and 2 GB peak memory each.
@@ -12,6 +14,7 @@ people's work) and its peak resident memory (ru_maxrss). The number of action fu
 run called is read from its summary line. Writes benchmarks/results/demo.md.
 
 Run: .venv/bin/python benchmarks/bench_demo.py [--repeats 3] [--large] [--skip-postgres]
+         [--reference-postgres] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,24 +105,49 @@ def run_demo(
 
 
 def reference(
-    repeats: int, scratch: Path, baseline: Path | None = None
+    repeats: int, scratch: Path, baseline: Path | None = None, server: str | None = None
 ) -> tuple[list[Measured], list[Measured]]:
     """The reference demo `repeats` times; with a baseline tree, alternating with it (so both
-    see the same machine), same seed, and their results.json compared."""
+    see the same machine), same seed, and their results.json compared. `server`: on
+    PostgreSQL (each run on a fresh database there), else on SQLite."""
     runs, before = [], []
+    where = "postgres" if server else "sqlite"
     for index in range(repeats):
-        out = scratch / f"reference-{index}"
-        runs.append(run_demo(out, 70, 1, None))
-        print(f"reference run {index + 1}/{repeats}: {runs[-1]}", flush=True)
+        out = scratch / f"reference-{where}-{index}"
+        with database(server) as url:
+            runs.append(run_demo(out, 70, 1, url))
+        print(f"reference run {index + 1}/{repeats} ({where}): {runs[-1]}", flush=True)
         if baseline is not None:
-            old = scratch / f"baseline-{index}"
-            before.append(run_demo(old, 70, 1, None, tree=baseline))
-            print(f"baseline run {index + 1}/{repeats}: {before[-1]}", flush=True)
+            old = scratch / f"baseline-{where}-{index}"
+            with database(server) as url:
+                before.append(run_demo(old, 70, 1, url, tree=baseline))
+            print(f"baseline run {index + 1}/{repeats} ({where}): {before[-1]}", flush=True)
             if (out / "results.json").read_bytes() != (old / "results.json").read_bytes():
                 raise SystemExit("the baseline's results.json differs from this tree's")
             shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
     return runs, before
+
+
+@contextmanager
+def database(server: str | None) -> Iterator[str | None]:
+    """None for SQLite (the demo makes its own); else a fresh PostgreSQL database on `server`,
+    dropped afterwards."""
+    if server is None:
+        yield None
+        return
+    import psycopg
+
+    name = f"psytrial_bench_demo_{os.getpid()}"
+    admin = server.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def baseline_tree(revision: str, scratch: Path) -> Path:
@@ -140,20 +170,23 @@ def large_sqlite(scratch: Path, participants: int, sites: int) -> Measured:
 
 
 def large_postgres(scratch: Path, participants: int, sites: int, server: str) -> Measured:
-    import psycopg
-
-    name = f"psytrial_bench_demo_{os.getpid()}"
-    admin = server.replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = server.rsplit("/", 1)[0] + f"/{name}"
+    with database(server) as url:
         measured = run_demo(scratch / "large-postgres", participants, sites, url)
-    finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(f"large run on PostgreSQL: {measured}", flush=True)
     return measured
+
+
+def side_by_side(
+    kind: str, revision: str, before: dict[str, object], now: dict[str, object]
+) -> str:
+    cpu = float(before["cpu_s"]) / float(now["cpu_s"])  # type: ignore[arg-type]
+    wall = float(before["wall_s"]) / float(now["wall_s"])  # type: ignore[arg-type]
+    return (
+        f"Side by side on {kind} in one run (alternating, same seed, identical results.json): "
+        f"the reference demo at {revision} took {before['wall_s']} s wall / "
+        f"{before['cpu_s']} s CPU, this tree {now['wall_s']} s / {now['cpu_s']} s: "
+        f"{wall:.2f} times less wall time, {cpu:.2f} times less CPU."
+    )
 
 
 def summarize(runs: list[Measured], goal_s: float, goal_mb: float | None) -> dict[str, object]:
@@ -247,8 +280,9 @@ def write(measured: dict[str, dict[str, object]], notes: list[str]) -> None:
             "",
             f"Machine: {machine}.",
             "",
-            "Command: `.venv/bin/python benchmarks/bench_demo.py --repeats 3 [--large]` (the large "
-            "runs take long; rows measured by an earlier invocation are kept, with their date)",
+            "Command: `.venv/bin/python benchmarks/bench_demo.py --repeats 3 [--reference-postgres] "
+            "[--baseline REV] [--large]` (the large runs take long; rows measured by an earlier "
+            "invocation are kept, with their date)",
             "",
             MARK + json.dumps(measured, sort_keys=True) + " -->",
             "",
@@ -267,6 +301,11 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true", help="of the large runs")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument(
+        "--reference-postgres",
+        action="store_true",
+        help="also run the reference demo (and the baseline) on PostgreSQL",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REV",
         help="also run the reference demo of this git revision, alternating (side by side)",
@@ -283,27 +322,26 @@ def main() -> None:
     label = f"{options.participants:,} participants, {options.sites} sites"
     try:
         if not options.skip_reference:
+            servers: list[tuple[str, str | None]] = [("SQLite", None)]
+            if options.reference_postgres:
+                servers.append(("PostgreSQL", options.postgres_url))
             tree = baseline_tree(options.baseline, scratch) if options.baseline else None
             try:
-                runs, before = reference(options.repeats, scratch, tree)
+                for kind, server in servers:
+                    runs, before = reference(options.repeats, scratch, tree, server)
+                    now = measured[f"reference: 70 participants, 1 site, {kind}"] = summarize(
+                        runs, REFERENCE_GOAL_S, None
+                    )
+                    if before:
+                        on = "" if server is None else "on PostgreSQL "
+                        row = summarize(before, REFERENCE_GOAL_S, None)
+                        measured[f"baseline: the reference {on}at {options.baseline}"] = row
+                        notes.append(side_by_side(kind, options.baseline, row, now))
             finally:
                 if tree is not None:
                     subprocess.run(["git", "worktree", "remove", "--force", str(tree)],
                                    check=False, capture_output=True,
                                    cwd=Path(__file__).resolve().parents[1])
-            now = measured["reference: 70 participants, 1 site, SQLite"] = summarize(
-                runs, REFERENCE_GOAL_S, None
-            )
-            if before:
-                row = summarize(before, REFERENCE_GOAL_S, None)
-                measured[f"baseline: the reference at {options.baseline}"] = row
-                ratio = float(row["cpu_s"]) / float(now["cpu_s"])  # type: ignore[arg-type]
-                notes.append(
-                    f"Side by side in one run (alternating, same seed, identical results.json): "
-                    f"the reference demo at {options.baseline} took {row['wall_s']} s wall / "
-                    f"{row['cpu_s']} s CPU, this tree {now['wall_s']} s / {now['cpu_s']} s: "
-                    f"{ratio:.2f} times less CPU."
-                )
         if options.large and not options.skip_sqlite:
             big = large_sqlite(scratch, options.participants, options.sites)
             measured[f"{label}, SQLite"] = summarize([big], LARGE_GOAL_S, LARGE_GOAL_MB)
