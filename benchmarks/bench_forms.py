@@ -16,16 +16,21 @@
    files with the data dictionary.
 
 PostgreSQL runs when a server answers at postgres://postgres@127.0.0.1:5432/test (a scratch
-database is created and dropped). Writes benchmarks/results/forms.md.
+database is created and dropped). --baseline REV: on each backend, the saves are measured
+again against the server of that git revision (a worktree; its src/ on PYTHONPATH), right
+after this tree's, on a fresh database: the side-by-side ratio holds on a noisy machine when
+the absolute figures do not. Writes benchmarks/results/forms.md.
 
-    .venv/bin/python benchmarks/bench_forms.py
+    .venv/bin/python benchmarks/bench_forms.py [--baseline REV] [--skip-export]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -54,23 +59,52 @@ PASSWORD = "benchmark password 2002"
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the saves of this git revision's server, right after this tree's, "
+        "on the same backend (side by side)",
+    )
+    parser.add_argument("--skip-export", action="store_true", help="only the HTTP part")
+    options = parser.parse_args()
     backends = [("SQLite", None)]
     if _pg_reachable():
         backends.append(("PostgreSQL", "pg"))
     rows, exports = [], []
-    for name, kind in backends:
-        with tempfile.TemporaryDirectory(prefix="bench-forms-") as home:
-            url, cleanup = _database(kind, home)
-            try:
-                env = _env(home, url)
-                setup = json.loads(_child(env, "--setup"))
-                rows.append((name, _measure_http(env, setup)))
-                if kind is None:
-                    env = {**env, "DATABASE_URL": f"sqlite:///{home}/export.sqlite3"}
-                    exports.append((name, json.loads(_child(env, "--export"))))
-            finally:
-                cleanup()
-    _write(rows, exports, [n for n, _ in backends])
+    scratch = Path(tempfile.mkdtemp(prefix="bench-forms-baseline-"))
+    tree = _baseline_tree(options.baseline, scratch) if options.baseline else None
+    try:
+        for name, kind in backends:
+            trees: list[tuple[str, Path | None]] = [(name, None)]
+            if tree is not None:
+                trees.append((f"{name}, baseline {options.baseline}", tree))
+            for label, source in trees:
+                with tempfile.TemporaryDirectory(prefix="bench-forms-") as home:
+                    url, cleanup = _database(kind, home)
+                    try:
+                        env = _env(home, url, source)
+                        setup = json.loads(_child(env, "--setup"))
+                        rows.append((label, _measure_http(env, setup)))
+                        if kind is None and source is None and not options.skip_export:
+                            env = {**env, "DATABASE_URL": f"sqlite:///{home}/export.sqlite3"}
+                            exports.append((name, json.loads(_child(env, "--export"))))
+                    finally:
+                        cleanup()
+    finally:
+        if tree is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], check=False,
+                           capture_output=True, cwd=ROOT)
+        shutil.rmtree(scratch, ignore_errors=True)
+    _write(rows, exports, [n for n, _ in backends], options.baseline)
+
+
+def _baseline_tree(revision: str, scratch: Path) -> Path:
+    """A checkout of `revision` (a git worktree), whose src/ the baseline's processes import."""
+    tree = scratch / "tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
+                   check=True, capture_output=True)
+    return tree
 
 
 def _pg_reachable() -> bool:
@@ -100,11 +134,14 @@ def _database(kind: str | None, home: str) -> tuple[str, Any]:
     return f"postgres://postgres@127.0.0.1:5432/{name}", drop
 
 
-def _env(home: str, url: str) -> dict[str, str]:
+def _env(home: str, url: str, tree: Path | None = None) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
+    # A baseline tree's src/ goes ahead of the installed package, for the server and children.
+    source = {"PYTHONPATH": str(tree / "src")} if tree is not None else {}
     return {
         **os.environ,
+        **source,
         "DATABASE_URL": url,
         "PSYTRIAL_HOME": home,
         "DJANGO_SETTINGS_MODULE": "psytrial.web.settings",
@@ -260,10 +297,32 @@ def _reading(rows: list[tuple[str, dict[str, Any]]]) -> str:
     )
 
 
+def _side_by_side(rows: list[tuple[str, dict[str, Any]]], baseline: str) -> str:
+    found = dict(rows)
+    parts = []
+    for name in ("SQLite", "PostgreSQL"):
+        now, before = found.get(name), found.get(f"{name}, baseline {baseline}")
+        if now is None or before is None:
+            continue
+        parts.append(
+            f"{name}: saves {before['save']['per_s']:.0f}/s at p95 "
+            f"{before['save']['p95_ms']:.0f} ms at {baseline}, {now['save']['per_s']:.0f}/s at "
+            f"p95 {now['save']['p95_ms']:.0f} ms now ({now['save']['per_s'] / before['save']['per_s']:.2f}"
+            f" times the throughput); one client's save {before['save1']['median_ms']:.1f} ms "
+            f"then, {now['save1']['median_ms']:.1f} ms now"
+        )
+    return (
+        f"Side by side (each backend: this tree's server, then the server of {baseline} on a "
+        "fresh database, one after the other in one run, so both see the same machine): "
+        + "; ".join(parts) + "."
+    )
+
+
 def _write(
     rows: list[tuple[str, dict[str, Any]]],
     exports: list[tuple[str, dict[str, Any]]],
     backends: list[str],
+    baseline: str | None = None,
 ) -> None:
     lines = [
         "## Form saves and exports (`psytrial.web.forms`, `psytrial.web.exports`)",
@@ -294,7 +353,9 @@ def _write(
                 f"| {backend} | {names[key]} | {r['n']} | {r['median_ms']:.1f} ms | "
                 f"{r['p95_ms']:.1f} ms | {r['per_s']:.0f}/s |"
             )
-    lines += ["", _reading(rows)]
+    lines += ["", _reading([r for r in rows if ", baseline" not in r[0]])]
+    if baseline:
+        lines += ["", _side_by_side(rows, baseline)]
     if "PostgreSQL" not in backends:
         lines += ["", "PostgreSQL: not run (no server answered at 127.0.0.1:5432)."]
     for backend, e in exports:
@@ -324,7 +385,7 @@ def _write(
         "on the same 2 cores as the server, so the figures are pessimistic and vary "
         "between runs).",
         "",
-        "Command: `.venv/bin/python benchmarks/bench_forms.py`",
+        "Command: `.venv/bin/python benchmarks/bench_forms.py [--baseline REV]`",
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -671,7 +732,7 @@ def _entries(p: Any, end: int, rng: Any) -> list[tuple[Any, ...]]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
+    if len(sys.argv) > 1 and sys.argv[1] in ("--setup", "--export"):
         import django
 
         django.setup()

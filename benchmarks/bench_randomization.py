@@ -222,9 +222,14 @@ def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("gunicorn did not start")
 
 
-def _bench(database: str, url: str, participants: int, home: Path) -> list[Row]:
+def _bench(
+    database: str, url: str, participants: int, home: Path, tree: Path | None = None
+) -> list[Row]:
+    # A baseline tree's src/ goes ahead of the installed package (server and children).
+    source = {"PYTHONPATH": str(tree / "src")} if tree is not None else {}
     env = {
         **os.environ,
+        **source,
         "DATABASE_URL": url,
         "PSYTRIAL_HOME": str(home),
         "DJANGO_SETTINGS_MODULE": "psytrial.web.settings",
@@ -325,7 +330,7 @@ def _markdown(rows: list[Row], participants: int, seconds: float) -> str:
         f"{r.database}: p95 {r.p95_ms:.0f} ms, goal < {GOAL_P95_MS:.0f} ms "
         f"{'met' if r.p95_ms < GOAL_P95_MS else 'NOT met'}"
         for r in rows
-        if f"randomize, {CLIENTS}" in r.endpoint
+        if f"randomize, {CLIENTS}" in r.endpoint and ", baseline" not in r.database
     ]
     lines += [
         "",
@@ -345,7 +350,9 @@ def _markdown(rows: list[Row], participants: int, seconds: float) -> str:
         f"Machine: {platform.platform()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, shared with other work while measuring (load average "
         f"{os.getloadavg()[0]:.1f} at the end). Run time "
-        f"{seconds:.0f} s. Command: `.venv/bin/python benchmarks/bench_randomization.py`.",
+        f"{seconds:.0f} s. Command: `.venv/bin/python benchmarks/bench_randomization.py "
+        "[--baseline REV]` (rows marked baseline: the server of that revision, measured in "
+        "the same run, right after this tree's).",
         "",
     ]
     return "\n".join(lines)
@@ -355,6 +362,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=210)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the server of this git revision (a worktree), on fresh databases",
+    )
     parser.add_argument("--prepare", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
@@ -363,26 +375,38 @@ def main() -> None:
     began = time.perf_counter()
     rows: list[Row] = []
     work = Path(tempfile.mkdtemp(prefix="psytrial-bench-"))
+    trees: list[tuple[str, Path | None]] = [("", None)]
+    if args.baseline:
+        tree = work / "baseline-tree"
+        subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "worktree", "add",
+                        "--detach", str(tree), args.baseline], check=True, capture_output=True)
+        trees.append((f", baseline {args.baseline}", tree))
     try:
-        sqlite_home = work / "sqlite"
-        sqlite_home.mkdir()
-        print("SQLite ...", file=sys.stderr)
-        rows += _bench(
-            "SQLite (WAL)",
-            f"sqlite:///{sqlite_home / 'db.sqlite3'}",
-            args.participants,
-            sqlite_home,
-        )
-        url = None if args.no_postgres else _postgres_url()
-        if url is not None:
-            pg_home = work / "postgres"
-            pg_home.mkdir()
-            print("PostgreSQL ...", file=sys.stderr)
-            try:
-                rows += _bench("PostgreSQL", url, args.participants, pg_home)
-            finally:
-                _drop_postgres(url)
+        for suffix, tree in trees:  # this tree's server, then the baseline's, per database
+            url = None if args.no_postgres else _postgres_url()  # a fresh database each time
+            sqlite_home = work / f"sqlite{len(rows)}"
+            sqlite_home.mkdir()
+            print(f"SQLite{suffix} ...", file=sys.stderr)
+            rows += _bench(
+                f"SQLite (WAL){suffix}",
+                f"sqlite:///{sqlite_home / 'db.sqlite3'}",
+                args.participants,
+                sqlite_home,
+                tree,
+            )
+            if url is not None:
+                pg_home = work / f"postgres{len(rows)}"
+                pg_home.mkdir()
+                print(f"PostgreSQL{suffix} ...", file=sys.stderr)
+                try:
+                    rows += _bench(f"PostgreSQL{suffix}", url, args.participants, pg_home, tree)
+                finally:
+                    _drop_postgres(url)
     finally:
+        if args.baseline:
+            subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "worktree",
+                            "remove", "--force", str(work / "baseline-tree")],
+                           check=False, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     text = _markdown(rows, args.participants, time.perf_counter() - began)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
