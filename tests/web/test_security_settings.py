@@ -154,6 +154,10 @@ def test_it_binds_and_prepares_statements_on_postgresql(tmp_path: Path) -> None:
     assert own.stdout.split()[1:] == ["True", "2", "require"], own.stderr
     sqlite = run_django(code, tmp_path)
     assert sqlite.stdout.split()[1:3] == ["None", "None"], sqlite.stderr
+    off = run_django(
+        code, tmp_path, DATABASE_URL="postgres://u@db.example/trial", PSYTRIAL_PG_PREPARE="0"
+    )
+    assert off.stdout.split()[1:3] == ["True", "None"], off.stderr
 
 
 def test_it_refuses_a_bad_limit_in_one_line(tmp_path: Path) -> None:

@@ -109,9 +109,12 @@ def _database() -> dict[str, object]:
         # its name and parameters: the server skips parsing and planning. Every action repeats
         # the same few statements, and this cut the SQL time of the reference demo by a third
         # (21 s to 13 s). psycopg keeps up to 100 prepared statements per connection.
+        # PSYTRIAL_PG_PREPARE=0 turns preparing off (a pooler in transaction mode that does not
+        # carry prepared statements between its server connections needs that).
+        prepare = env_bool("PSYTRIAL_PG_PREPARE", True)
         config["OPTIONS"] = {
             "server_side_binding": True,
-            "prepare_threshold": 2,
+            "prepare_threshold": 2 if prepare else None,
             **dict(config.get("OPTIONS") or {}),  # type: ignore[call-overload]
         }
     return config
