@@ -52,6 +52,23 @@ def _plan(model: type[Model]) -> tuple[list[Field[Any, Any]], str, bool]:
     return _PLANS[key]
 
 
+def _new_row(obj: Model) -> tuple[str, bool, list[Any]]:
+    """The INSERT of a new object: its text, whether it returns the id, its parameters."""
+    if obj.pk is not None and obj._meta.auto_field is not None:
+        raise ValueError(f"expected a new {type(obj).__name__}, got one with id {obj.pk}")
+    fields, sql, returning = _plan(type(obj))
+    return sql, returning, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _stored(obj: M, pk: Any) -> M:
+    """`obj` as the ORM leaves an object it has just inserted."""
+    if obj._meta.auto_field is not None:
+        obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
 def insert(obj: M, then: tuple[str, list[Any]] | None = None) -> M:
     """Insert `obj` as a new row (its auto primary key set afterwards); returns it.
 
@@ -60,10 +77,7 @@ def insert(obj: M, then: tuple[str, list[Any]] | None = None) -> M:
     (`WITH new AS (INSERT ... RETURNING id) UPDATE ... RETURNING (SELECT id FROM new)`); the
     UPDATE must change exactly one row. Elsewhere they run one after the other.
     """
-    if obj.pk is not None and obj._meta.auto_field is not None:
-        raise ValueError(f"expected a new {type(obj).__name__}, got one with id {obj.pk}")
-    fields, sql, returning = _plan(type(obj))
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql, returning, params = _new_row(obj)
     with connection.cursor() as cursor:
         if then is not None and returning and connection.vendor == "postgresql":
             after, after_params = then
@@ -75,20 +89,17 @@ def insert(obj: M, then: tuple[str, list[Any]] | None = None) -> M:
             found = cursor.fetchall()
             if len(found) != 1:
                 raise RuntimeError(f"expected {after!r} to change one row, it changed {len(found)}")
-            obj.pk = found[0][0]
+            new_pk = found[0][0]
         else:
             cursor.execute(sql, params)
-            if obj._meta.auto_field is not None:
-                obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+            new_pk = cursor.fetchone()[0] if returning else cursor.lastrowid
             if then is not None:
                 cursor.execute(*then)
                 if cursor.rowcount != 1:
                     raise RuntimeError(
                         f"expected {then[0]!r} to change one row, it changed {cursor.rowcount}"
                     )
-    obj._state.adding = False
-    obj._state.db = connection.alias
-    return obj
+    return _stored(obj, new_pk)
 
 
 def insert_new(obj: Model) -> bool:
@@ -98,15 +109,12 @@ def insert_new(obj: Model) -> bool:
     nothing was written. One statement either way, where a lookup and then an INSERT would be
     two; a caller that then refuses the new row raises, and its transaction takes it back.
     """
-    if obj.pk is not None and obj._meta.auto_field is not None:
-        raise ValueError(f"expected a new {type(obj).__name__}, got one with id {obj.pk}")
-    fields, sql, returning = _plan(type(obj))
+    sql, returning, params = _new_row(obj)
     if returning:
         head, tail = sql.rsplit(" RETURNING ", 1)
         sql = f"{head} ON CONFLICT DO NOTHING RETURNING {tail}"
     else:
         sql += " ON CONFLICT DO NOTHING"
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
@@ -118,10 +126,7 @@ def insert_new(obj: Model) -> bool:
             if cursor.rowcount != 1:
                 return False
             pk = cursor.lastrowid
-    if obj._meta.auto_field is not None:
-        obj.pk = pk
-    obj._state.adding = False
-    obj._state.db = connection.alias
+    _stored(obj, pk)
     return True
 
 

@@ -110,9 +110,7 @@ def lock_participant(participant_id: int) -> None:
     state = current()
     if state is not None and state.kept(_lock(participant_id)):
         return
-    first(Participant, lock=True, id=participant_id)
-    if state is not None:
-        state.keep(_lock(participant_id), True)
+    locked_participant(participant_id)
 
 
 def _lock(participant_id: int) -> tuple[str, int]:

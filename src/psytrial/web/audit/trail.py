@@ -68,8 +68,9 @@ def record(
 _HEAD = "audit chain head"
 
 
-# The chain head is read and moved with two plain statements: every action writes an audit
-# entry, and building these through the ORM cost more than running them.
+# The chain head is read with a plain statement and moved with the entry's INSERT (`insert`'s
+# `then`): every action writes an audit entry, and building these through the ORM cost more
+# than running them.
 def _head_table() -> str:
     return connection.ops.quote_name(ChainHead._meta.db_table)
 

@@ -54,7 +54,7 @@ from psytrial.web.randomization.models import AllocationList, AllocationSlot
 from psytrial.web.sealing import seal
 from psytrial.web.trial.actions import notify, notify_roles
 from psytrial.web.trial.models import Membership, Participant, Study
-from psytrial.web.txn import action_transaction
+from psytrial.web.txn import action_transaction, locked_participant
 
 User = AbstractBaseUser
 STATISTICIANS = frozenset({Role.RANDOMIZATION_STATISTICIAN})
@@ -107,7 +107,7 @@ def randomize(user: User, participant: Participant) -> Allocation:
     # what it said: consented, in that stratum. Otherwise it is worked out again under the lock.
     early = readiness(participant)
     with action_transaction():
-        fresh = first(Participant, lock=True, id=participant.pk)
+        fresh = locked_participant(participant.pk)
         if fresh is None:
             raise ActionRefused(f"expected participant {participant.code}, found none")
         # The same study and site rows, already loaded (the study's protocol text is long).
