@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from baseline import baseline_tree, source_env
+
 RESULTS = Path(__file__).parent / "results" / "demo.md"
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
 REFERENCE_GOAL_S = 60.0
@@ -84,8 +86,7 @@ def run_demo(
         args += ["--database-url", database_url]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PSYTRIAL_HOME")}
     env["COLUMNS"] = "120"
-    if tree is not None:  # its src/ ahead of the installed package
-        env["PYTHONPATH"] = str(tree / "src")
+    env.update(source_env(tree))
     start = time.perf_counter()
     launched = subprocess.run(
         [sys.executable, "-c", LAUNCHER, *args], capture_output=True, text=True, env=env, check=True
@@ -148,17 +149,6 @@ def database(server: str | None) -> Iterator[str | None]:
     finally:
         with psycopg.connect(admin, autocommit=True, connect_timeout=5) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def baseline_tree(revision: str, scratch: Path) -> Path:
-    """A checkout of `revision` (a git worktree in the scratch folder)."""
-    tree = scratch / "baseline-tree"
-    root = Path(__file__).resolve().parents[1]
-    subprocess.run(
-        ["git", "-C", str(root), "worktree", "add", "--detach", str(tree), revision],
-        check=True, capture_output=True,
-    )
-    return tree
 
 
 def large_sqlite(scratch: Path, participants: int, sites: int) -> Measured:
@@ -326,8 +316,7 @@ def main() -> None:
             servers: list[tuple[str, str | None]] = [("SQLite", None)]
             if options.reference_postgres:
                 servers.append(("PostgreSQL", options.postgres_url))
-            tree = baseline_tree(options.baseline, scratch) if options.baseline else None
-            try:
+            with baseline_tree(options.baseline) as tree:
                 for kind, server in servers:
                     runs, before = reference(options.repeats, scratch, tree, server)
                     now = measured[f"reference: 70 participants, 1 site, {kind}"] = summarize(
@@ -338,11 +327,6 @@ def main() -> None:
                         row = summarize(before, REFERENCE_GOAL_S, None)
                         measured[f"baseline: the reference {on}at {options.baseline}"] = row
                         notes.append(side_by_side(kind, options.baseline, row, now))
-            finally:
-                if tree is not None:
-                    subprocess.run(["git", "worktree", "remove", "--force", str(tree)],
-                                   check=False, capture_output=True,
-                                   cwd=Path(__file__).resolve().parents[1])
         if options.large and not options.skip_sqlite:
             big = large_sqlite(scratch, options.participants, options.sites)
             measured[f"{label}, SQLite"] = summarize([big], LARGE_GOAL_S, LARGE_GOAL_MB)

@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
@@ -40,6 +39,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from baseline import baseline_tree, source_env
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "forms.md"
@@ -72,9 +73,7 @@ def main() -> None:
     if _pg_reachable():
         backends.append(("PostgreSQL", "pg"))
     rows, exports = [], []
-    scratch = Path(tempfile.mkdtemp(prefix="bench-forms-baseline-"))
-    tree = _baseline_tree(options.baseline, scratch) if options.baseline else None
-    try:
+    with baseline_tree(options.baseline) as tree:
         for name, kind in backends:
             trees: list[tuple[str, Path | None]] = [(name, None)]
             if tree is not None:
@@ -91,20 +90,7 @@ def main() -> None:
                             exports.append((name, json.loads(_child(env, "--export"))))
                     finally:
                         cleanup()
-    finally:
-        if tree is not None:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], check=False,
-                           capture_output=True, cwd=ROOT)
-        shutil.rmtree(scratch, ignore_errors=True)
     _write(rows, exports, [n for n, _ in backends], options.baseline)
-
-
-def _baseline_tree(revision: str, scratch: Path) -> Path:
-    """A checkout of `revision` (a git worktree), whose src/ the baseline's processes import."""
-    tree = scratch / "tree"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
-                   check=True, capture_output=True)
-    return tree
 
 
 def _pg_reachable() -> bool:
@@ -137,11 +123,9 @@ def _database(kind: str | None, home: str) -> tuple[str, Any]:
 def _env(home: str, url: str, tree: Path | None = None) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
-    # A baseline tree's src/ goes ahead of the installed package, for the server and children.
-    source = {"PYTHONPATH": str(tree / "src")} if tree is not None else {}
     return {
         **os.environ,
-        **source,
+        **source_env(tree),  # a baseline tree's psytrial, for the server and the children
         "DATABASE_URL": url,
         "PSYTRIAL_HOME": home,
         "DJANGO_SETTINGS_MODULE": "psytrial.web.settings",

@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from baseline import baseline_tree, source_env
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "randomization.md"
 CLIENTS = 20
@@ -225,11 +227,9 @@ def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 def _bench(
     database: str, url: str, participants: int, home: Path, tree: Path | None = None
 ) -> list[Row]:
-    # A baseline tree's src/ goes ahead of the installed package (server and children).
-    source = {"PYTHONPATH": str(tree / "src")} if tree is not None else {}
     env = {
         **os.environ,
-        **source,
+        **source_env(tree),  # a baseline tree's psytrial, for the server and the children
         "DATABASE_URL": url,
         "PSYTRIAL_HOME": str(home),
         "DJANGO_SETTINGS_MODULE": "psytrial.web.settings",
@@ -375,38 +375,34 @@ def main() -> None:
     began = time.perf_counter()
     rows: list[Row] = []
     work = Path(tempfile.mkdtemp(prefix="psytrial-bench-"))
-    trees: list[tuple[str, Path | None]] = [("", None)]
-    if args.baseline:
-        tree = work / "baseline-tree"
-        subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "worktree", "add",
-                        "--detach", str(tree), args.baseline], check=True, capture_output=True)
-        trees.append((f", baseline {args.baseline}", tree))
     try:
-        for suffix, tree in trees:  # this tree's server, then the baseline's, per database
-            url = None if args.no_postgres else _postgres_url()  # a fresh database each time
-            sqlite_home = work / f"sqlite{len(rows)}"
-            sqlite_home.mkdir()
-            print(f"SQLite{suffix} ...", file=sys.stderr)
-            rows += _bench(
-                f"SQLite (WAL){suffix}",
-                f"sqlite:///{sqlite_home / 'db.sqlite3'}",
-                args.participants,
-                sqlite_home,
-                tree,
-            )
-            if url is not None:
-                pg_home = work / f"postgres{len(rows)}"
-                pg_home.mkdir()
-                print(f"PostgreSQL{suffix} ...", file=sys.stderr)
-                try:
-                    rows += _bench(f"PostgreSQL{suffix}", url, args.participants, pg_home, tree)
-                finally:
-                    _drop_postgres(url)
+        with baseline_tree(args.baseline) as baseline:
+            trees: list[tuple[str, Path | None]] = [("", None)]
+            if baseline is not None:
+                trees.append((f", baseline {args.baseline}", baseline))
+            for suffix, tree in trees:  # this tree's server, then the baseline's, per database
+                url = None if args.no_postgres else _postgres_url()  # a fresh database each time
+                sqlite_home = work / f"sqlite{len(rows)}"
+                sqlite_home.mkdir()
+                print(f"SQLite{suffix} ...", file=sys.stderr)
+                rows += _bench(
+                    f"SQLite (WAL){suffix}",
+                    f"sqlite:///{sqlite_home / 'db.sqlite3'}",
+                    args.participants,
+                    sqlite_home,
+                    tree,
+                )
+                if url is not None:
+                    pg_home = work / f"postgres{len(rows)}"
+                    pg_home.mkdir()
+                    print(f"PostgreSQL{suffix} ...", file=sys.stderr)
+                    try:
+                        rows += _bench(
+                            f"PostgreSQL{suffix}", url, args.participants, pg_home, tree
+                        )
+                    finally:
+                        _drop_postgres(url)
     finally:
-        if args.baseline:
-            subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "worktree",
-                            "remove", "--force", str(work / "baseline-tree")],
-                           check=False, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     text = _markdown(rows, args.participants, time.perf_counter() - began)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
