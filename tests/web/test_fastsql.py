@@ -342,3 +342,43 @@ def test_an_integer_no_column_holds_finds_nothing_as_in_the_orm(people) -> None:
         assert first(Participant, related=("site",), site_id=huge) is None
         assert rows(Participant, study_id=huge) == []
     assert first(Participant, id=2**63 - 1) is None  # the largest it holds is asked for
+
+
+def test_deferred_fields_are_not_read_and_load_on_access_as_in_the_orm(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.fastsql import first
+    from psytrial.web.forms.actions import save_form
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    rater = people[Role.OUTCOME_RATER]
+    save_form(rater, participant, "craving", "baseline", {"value": "70"})
+    found = FormVersion.objects.get(record__participant=participant)
+    with CaptureQueriesContext(connection) as read:
+        lean = first(FormVersion, defer=("data", "reason"), id=found.pk)
+    assert lean is not None and len(read.captured_queries) == 1
+    sql = read.captured_queries[0]["sql"]
+    assert '"data"' not in sql and '"reason"' not in sql and '"saved_at"' in sql
+    by_orm = FormVersion.objects.defer("data", "reason").get(pk=found.pk)
+    assert lean.get_deferred_fields() == by_orm.get_deferred_fields() == {"data", "reason"}
+    assert (lean.version, lean.saved_at, lean.saved_by_id) == (
+        by_orm.version, by_orm.saved_at, by_orm.saved_by_id)
+    with CaptureQueriesContext(connection) as later:
+        assert lean.data == found.data  # read on first access, as a deferred field is
+    assert len(later.captured_queries) == 1
+    with pytest.raises(ValueError, match="cannot defer"):
+        first(FormVersion, defer=("id",), id=found.pk)
+    with pytest.raises(ValueError, match="cannot defer"):
+        first(FormVersion, defer=("no_such_field",), id=found.pk)
+
+
+def test_randomization_does_not_read_the_sealed_list(people) -> None:  # type: ignore[no-untyped-def]
+    """The list's row is locked to take a slot, but its sealed CSV (which grows with the list)
+    is not read for it."""
+    from psytrial.web.randomization.actions import randomize
+    from tests.web.test_enrolment_support import publish, ready
+
+    publish(people, n=8)
+    participant = ready(people)
+    with CaptureQueriesContext(connection) as done:
+        randomize(people[Role.INVESTIGATOR], participant)
+    reads = [q["sql"] for q in done.captured_queries if "randomization_allocationlist" in q["sql"]]
+    assert reads and not any("sealed_csv" in sql for sql in reads)

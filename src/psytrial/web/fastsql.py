@@ -8,7 +8,7 @@ field's value taken and prepared by the field itself for this database (`pre_sav
 `get_db_prep_save`: JSON, dates and times as Django writes them), the primary key read back.
 `first(Model, a=..., b=...)` is `Model.objects.filter(a=..., b=...).order_by("pk").first()`
 (`b=None`: IS NULL; `order_by=`, `lock=True` for FOR UPDATE on PostgreSQL, `related=` for
-`select_related` of foreign keys one level deep), and `rows(...)` the whole filtered list:
+`select_related` of foreign keys one level deep, `defer=` for fields left unread), and `rows(...)` the whole filtered list:
 the row comes back through the same converters the ORM applies (booleans, aware datetimes,
 JSON) and becomes an instance with `Model.from_db`, as a queryset's rows do.
 `insert_new(obj)` inserts unless a row with the same unique values is there (and says which).
@@ -143,20 +143,24 @@ _SELECTS: dict[tuple[Any, ...], _Select] = {}
 
 def _select_plan(
     model: type[Model], names: tuple[str, ...], nulls: frozenset[str], order_by: str | None,
-    lock: bool, related: tuple[str, ...], limit: bool,
+    lock: bool, related: tuple[str, ...], limit: bool, defer: tuple[str, ...] = (),
 ) -> _Select:
-    key = (model, connection.vendor, names, nulls, order_by, lock, related, limit)
+    key = (model, connection.vendor, names, nulls, order_by, lock, related, limit, defer)
     found = _SELECTS.get(key)
     if found is not None:
         return found
     meta = model._meta
     quote = connection.ops.quote_name
     base = quote(meta.db_table)
-    columns = [f"{base}.{quote(f.column)}" for f in meta.concrete_fields]
+    unknown = [name for name in defer if name not in {f.name for f in meta.concrete_fields}]
+    if unknown or meta.pk.name in defer:  # type: ignore[union-attr]
+        raise ValueError(f"{model.__name__}: cannot defer {unknown or [meta.pk.name]}")  # type: ignore[union-attr]
+    kept = [f for f in meta.concrete_fields if f.name not in defer]
+    columns = [f"{base}.{quote(f.column)}" for f in kept]
     parts: list[tuple[type[Model], list[str], Field[Any, Any] | None]] = [
-        (model, [f.attname for f in meta.concrete_fields], None)
+        (model, [f.attname for f in kept], None)
     ]
-    tables = [(meta.db_table, meta.concrete_fields)]
+    tables = [(meta.db_table, kept)]
     joins = []
     for index, name in enumerate(related):  # one level of foreign keys, as select_related
         fk = meta.get_field(name)
@@ -200,11 +204,11 @@ def _select_plan(
 
 def _run(
     model: type[M], order_by: str | None, lock: bool, related: tuple[str, ...], limit: bool,
-    equal: dict[str, Any],
+    equal: dict[str, Any], defer: tuple[str, ...] = (),
 ) -> list[M]:
     names = tuple(equal)
     nulls = frozenset(name for name, value in equal.items() if value is None)
-    plan = _select_plan(model, names, nulls, order_by, lock, related, limit)
+    plan = _select_plan(model, names, nulls, order_by, lock, related, limit, defer)
     params = [
         field.get_db_prep_value(field.get_prep_value(equal[name]), connection, prepared=True)
         for name, field in zip([n for n in names if n not in nulls], plan.where, strict=True)
@@ -250,13 +254,14 @@ def _instance(plan: _Select, row: tuple[Any, ...]) -> Any:
 
 def first(
     model: type[M], *, order_by: str | None = None, lock: bool = False,
-    related: tuple[str, ...] = (), **equal: Any,
+    related: tuple[str, ...] = (), defer: tuple[str, ...] = (), **equal: Any,
 ) -> M | None:
     """The row with these column values (None: IS NULL) that comes first by `order_by` (the
     primary key if not given), or None. `lock`: FOR UPDATE where the database has row locks
     (PostgreSQL; on SQLite the IMMEDIATE transaction holds the write lock already), of this
-    model's row only. `related`: foreign keys read in the same statement (`select_related`)."""
-    found = _run(model, order_by, lock, related, True, equal)
+    model's row only. `related`: foreign keys read in the same statement (`select_related`).
+    `defer`: fields of the model not read (as `QuerySet.defer`: read on first access)."""
+    found = _run(model, order_by, lock, related, True, equal, defer)
     return found[0] if found else None
 
 

@@ -125,7 +125,11 @@ def randomize(user: User, participant: Participant) -> Allocation:
             stratum = early.stratum.label
         else:
             stratum = _ready_stratum(fresh)
-        allocation = first(AllocationList, lock=True, study_id=study.pk)
+        # The list's row lock serializes randomizations; its sealed CSV (it grows with the
+        # list) and parameters are not needed to take a slot, so they are not read.
+        allocation = first(
+            AllocationList, lock=True, defer=("parameters", "sealed_csv"), study_id=study.pk
+        )
         if allocation is None:
             raise ActionRefused(
                 f"{fresh.code} cannot be randomized yet: the randomization "

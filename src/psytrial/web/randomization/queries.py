@@ -15,7 +15,14 @@ from psytrial.web.trial.models import Participant, Study
 
 
 def allocation_list(study: Study) -> AllocationList | None:
-    return AllocationList.objects.filter(study=study).select_related("created_by").first()
+    """The study's list as pages and the API show it (its commitment, parameters, author);
+    the sealed CSV, which grows with the list, is left unread."""
+    return (
+        AllocationList.objects.filter(study=study)
+        .select_related("created_by")
+        .defer("sealed_csv")
+        .first()
+    )
 
 
 def sealed_arm_token(participant: Participant) -> str | None:
