@@ -139,3 +139,27 @@ def test_a_blinded_reader_gets_the_form_and_no_sealed_data(
     assert '"high"' not in text and '"low"' not in text and "mg" not in text
     rater = _get(people, Role.OUTCOME_RATER, p, "hrs", "session")
     assert rater.status_code == 403 and "som_01" not in rater.content.decode()
+
+
+def test_a_first_saves_answer_is_what_reading_the_entry_back_gives(
+    people: Personas, p: Participant
+) -> None:
+    """A first save answers from the version it has just written (no read back); an edit
+    reads the history. Either answer equals a later GET of the entry, field for field."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = {"data": {"value": 42}, "expected_version": 0}
+    with CaptureQueriesContext(connection) as saving:
+        saved = _put(people, Role.OUTCOME_RATER, p, "craving", "m01", body)
+    assert saved.status_code == 200, saved.content
+    assert not any('FROM "forms_formversion"' in q["sql"] for q in saving.captured_queries)
+    read = _get(people, Role.OUTCOME_RATER, p, "craving", "m01")
+    assert saved.json() == read.json()
+    assert saved.json()["version"] == 1 and len(saved.json()["history"]) == 1
+
+    edit = {"data": {"value": 41}, "expected_version": 1, "reason": "misread the scale"}
+    edited = _put(people, Role.OUTCOME_RATER, p, "craving", "m01", edit)
+    assert edited.status_code == 200, edited.content
+    assert edited.json() == _get(people, Role.OUTCOME_RATER, p, "craving", "m01").json()
+    assert [h["version"] for h in edited.json()["history"]] == [1, 2]

@@ -382,3 +382,74 @@ def test_randomization_does_not_read_the_sealed_list(people) -> None:  # type: i
         randomize(people[Role.INVESTIGATOR], participant)
     reads = [q["sql"] for q in done.captured_queries if "randomization_allocationlist" in q["sql"]]
     assert reads and not any("sealed_csv" in sql for sql in reads)
+
+
+def _family(participant, user, seq):  # type: ignore[no-untyped-def]
+    """A form record, its first version and an audit entry moving a scratch head row."""
+    from psytrial.web.fastsql import Child
+
+    record = FormRecord(participant=participant, instrument_id="craving", visit_id="m03",
+                        occurrence=1, variant="", current_version=1)
+    version = FormVersion(record=record, version=1, data={"value": 12.5, "note": "ü"},
+                          saved_by=user, saved_at=AT, reason="")
+    entry = AuditEntry(seq=seq, at=AT, actor="a", action="x", prev_hash="0", hash="1",
+                       old={"values": {}}, new={"version": 1})
+    move = ("UPDATE audit_chainhead SET seq = %s WHERE id = 1", [seq])
+    return record, version, entry, (Child(version, parent="record"), Child(entry, then=move))
+
+
+def test_insert_new_with_writes_the_family_once_as_the_orm_would(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.audit.models import ChainHead
+    from psytrial.web.fastsql import insert_new_with
+
+    ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": "0" * 64})
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    user = people[Role.OUTCOME_RATER]
+    record, version, entry, children = _family(participant, user, 700010)
+    with CaptureQueriesContext(connection) as captured:
+        assert insert_new_with(record, *children) is True
+    # One round trip on PostgreSQL; the rows one by one (and the head's move) elsewhere.
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 4)
+    assert None not in (record.pk, version.pk, entry.pk) and version.record_id == record.pk
+    assert not (record._state.adding or version._state.adding or entry._state.adding)
+    assert ChainHead.objects.get(pk=1).seq == 700010
+
+    # The same rows as the ORM writes them (their twins, saved one by one).
+    twin_record, twin_version, twin_entry, _ = _family(
+        screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get()), user, 800011)
+    twin_record.save()
+    twin_version.record = twin_record
+    twin_version.save()
+    twin_entry.save()
+    _same_but_id(FormRecord.objects.get(pk=record.pk), FormRecord.objects.get(pk=twin_record.pk),
+                 "participant")
+    _same_but_id(FormVersion.objects.get(pk=version.pk),
+                 FormVersion.objects.get(pk=twin_version.pk), "record")
+    _same_but_id(AuditEntry.objects.get(pk=entry.pk), AuditEntry.objects.get(pk=twin_entry.pk),
+                 "seq")
+
+    # The record there already: nothing at all is written, the head does not move.
+    again, again_version, again_entry, again_children = _family(participant, user, 700012)
+    head_before = ChainHead.objects.get(pk=1).seq
+    assert insert_new_with(again, *again_children) is False
+    assert None is again.pk is again_version.pk is again_entry.pk
+    assert FormVersion.objects.filter(record__participant=participant).count() == 1
+    assert not AuditEntry.objects.filter(seq=700012).exists()
+    assert ChainHead.objects.get(pk=1).seq == head_before
+
+
+def test_insert_new_with_refuses_a_move_that_changes_no_row_and_a_wrong_parent(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.fastsql import Child, insert_new_with
+
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    user = people[Role.OUTCOME_RATER]
+    record, version, entry, _ = _family(participant, user, 700020)
+    nowhere = ("UPDATE audit_chainhead SET seq = %s WHERE id = 987654", [1])
+    with pytest.raises(RuntimeError, match="to change one row"), transaction.atomic():
+        insert_new_with(record, Child(version, parent="record"), Child(entry, then=nowhere))
+    assert not FormRecord.objects.filter(participant=participant).exists()
+    assert not AuditEntry.objects.filter(seq=700020).exists()
+    fresh, fresh_version, _, _ = _family(participant, user, 700021)
+    with pytest.raises(ValueError, match="does not point at"):
+        insert_new_with(fresh, Child(fresh_version, parent="saved_by"))
+    assert fresh.pk is None and not FormRecord.objects.filter(participant=participant).exists()

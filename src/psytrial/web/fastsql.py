@@ -11,7 +11,9 @@ field's value taken and prepared by the field itself for this database (`pre_sav
 `select_related` of foreign keys one level deep, `defer=` for fields left unread), and `rows(...)` the whole filtered list:
 the row comes back through the same converters the ORM applies (booleans, aware datetimes,
 JSON) and becomes an instance with `Model.from_db`, as a queryset's rows do.
-`insert_new(obj)` inserts unless a row with the same unique values is there (and says which).
+`insert_new(obj)` inserts unless a row with the same unique values is there (and says which);
+`insert_new_with(obj, Child(...), ...)` also inserts rows that depend on it, only if it is new
+(one statement on PostgreSQL).
 `update(obj, "a", "b")` is `obj.save(update_fields=["a", "b"])` for an existing row.
 The statement text is built once per model, columns and database vendor.
 
@@ -127,6 +129,91 @@ def insert_new(obj: Model) -> bool:
                 return False
             pk = cursor.lastrowid
     _stored(obj, pk)
+    return True
+
+
+@dataclass(frozen=True)
+class Child:
+    """A row `insert_new_with` writes only if its parent row is new: `obj`, whose foreign
+    key `parent` (a field name) then points at the parent; `then` as in `insert`."""
+
+    obj: Model
+    parent: str | None = None
+    then: tuple[str, list[Any]] | None = None
+
+
+def insert_new_with(obj: Model, *children: Child) -> bool:
+    """`insert_new(obj)` and, only if the row is new, `insert` of each child after it.
+
+    On PostgreSQL it is one statement, one round trip, where it would be one per row:
+    `WITH p AS (INSERT ... ON CONFLICT DO NOTHING RETURNING id), c1 AS (INSERT ... SELECT
+    ..., p.id FROM p), u1 AS (UPDATE ... AND EXISTS (SELECT 1 FROM p)) SELECT ...`: a child
+    is written from the parent's RETURNING row, so none is if the parent was there already.
+    Each child's `then` must change exactly one row when the parent is new (the statement is
+    otherwise an error, and the caller's transaction must roll back). Elsewhere the rows are
+    written one after the other. True: all were written, each object has its primary key.
+    False: the parent row was there already and nothing was written.
+    """
+    for child in children:
+        link = child.obj._meta.get_field(child.parent) if child.parent is not None else None
+        if link is not None and link.remote_field.model is not type(obj):  # type: ignore[union-attr]
+            raise ValueError(
+                f"{type(child.obj).__name__}.{child.parent} does not point at {type(obj).__name__}"
+            )
+    if connection.vendor != "postgresql" or not children:
+        if not insert_new(obj):
+            return False
+        for child in children:
+            if child.parent is not None:
+                setattr(child.obj, child.parent, obj)
+            insert(child.obj, then=child.then)
+        return True
+    quote = connection.ops.quote_name
+    sql, returning, params = _new_row(obj)
+    if not returning:
+        raise ValueError(f"expected a model with an auto primary key, got {type(obj).__name__}")
+    head, tail = sql.rsplit(" RETURNING ", 1)
+    parts = [f"p AS ({head} ON CONFLICT DO NOTHING RETURNING {tail})"]
+    values: list[Any] = list(params)
+    picks = [f"(SELECT {tail} FROM p)"]
+    for index, child in enumerate(children):
+        fields, _, child_returning = _plan(type(child.obj))
+        if not child_returning:
+            raise ValueError(
+                f"expected a model with an auto primary key, got {type(child.obj).__name__}"
+            )
+        link = child.obj._meta.get_field(child.parent) if child.parent is not None else None
+        items = []
+        for f in fields:
+            if f is link:
+                items.append(f"p.{tail}")
+            else:
+                items.append("%s")
+                values.append(f.get_db_prep_save(f.pre_save(child.obj, True), connection))
+        auto = quote(child.obj._meta.auto_field.column)  # type: ignore[union-attr]
+        parts.append(
+            f"c{index} AS (INSERT INTO {quote(child.obj._meta.db_table)} "
+            f"({', '.join(quote(f.column) for f in fields)}) SELECT {', '.join(items)} FROM p "
+            f"RETURNING {auto})"
+        )
+        picks.append(f"(SELECT {auto} FROM c{index})")
+        if child.then is not None:
+            after, after_params = child.then
+            parts.append(f"u{index} AS ({after} AND EXISTS (SELECT 1 FROM p) RETURNING 1)")
+            values.extend(after_params)
+            picks.append(f"(SELECT count(*) FROM u{index})")
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(picks)}", values)
+        found = list(cursor.fetchone())
+    if found[0] is None:
+        return False
+    _stored(obj, found.pop(0))
+    for child in children:
+        if child.parent is not None:
+            setattr(child.obj, child.parent, obj)
+        _stored(child.obj, found.pop(0))
+        if child.then is not None and found.pop(0) != 1:
+            raise RuntimeError(f"expected {child.then[0]!r} to change one row, it did not")
     return True
 
 

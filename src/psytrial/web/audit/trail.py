@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -27,6 +28,59 @@ def _plain(values: Mapping[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(dict(values or {}), default=str, sort_keys=True))  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An entry built on the chain head, not yet written: `row`, and `then`, the head's move
+    to run with its INSERT (`fastsql.insert(row, then=then)`, or a `fastsql.Child`). Once
+    both are written, `written()` keeps the new head for the rest of the transaction."""
+
+    row: AuditEntry
+    then: tuple[str, list[Any]]
+
+    def written(self) -> None:
+        state = txn.current()
+        if state is not None:
+            state.keep(_HEAD, (self.row.seq, self.row.hash))
+
+
+def pending(
+    *,
+    actor: str,
+    action: str,
+    role: str = "",
+    study: str = "",
+    object_type: str = "",
+    object_id: str | int = "",
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> Pending:
+    """The next entry of the chain, hashed on the locked head; nothing is written."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record() must run inside the action's transaction")
+    state = txn.current()
+    kept = state.kept(_HEAD) if state is not None else None
+    if kept is None:
+        kept = _locked_head()
+        if state is not None:  # the head as read under its lock stays so until written
+            state.keep(_HEAD, kept)
+    seq, prev_hash = kept
+    at = clock.now()
+    entry = ChainEntry(
+        seq=seq + 1, at=at, actor=actor, role=role, action=action, study=study,
+        object_type=object_type, object_id=str(object_id), old=_plain(old), new=_plain(new),
+        reason=reason, prev_hash=prev_hash,
+    )
+    digest = entry.digest()
+    row = AuditEntry(
+        seq=entry.seq, at=entry.at, actor=actor, role=role, action=action, study=study,
+        object_type=object_type, object_id=entry.object_id, old=entry.old, new=entry.new,
+        reason=reason, prev_hash=entry.prev_hash, hash=digest,
+    )
+    return Pending(row, (f"UPDATE {_head_table()} SET seq = %s, hash = %s WHERE id = 1",
+                         [entry.seq, digest]))
+
+
 def record(
     *,
     actor: str,
@@ -39,30 +93,15 @@ def record(
     new: Mapping[str, Any] | None = None,
     reason: str = "",
 ) -> AuditEntry:
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit.record() must run inside the action's transaction")
-    state = txn.current()
-    kept = state.kept(_HEAD) if state is not None else None
-    seq, prev_hash = kept if kept is not None else _locked_head()
-    at = clock.now()
-    entry = ChainEntry(
-        seq=seq + 1, at=at, actor=actor, role=role, action=action, study=study,
-        object_type=object_type, object_id=str(object_id), old=_plain(old), new=_plain(new),
-        reason=reason, prev_hash=prev_hash,
+    """Append an entry to the chain, in the open transaction."""
+    entry = pending(
+        actor=actor, action=action, role=role, study=study, object_type=object_type,
+        object_id=object_id, old=old, new=new, reason=reason,
     )
-    digest = entry.digest()
     # The entry and the head's move travel together (one round trip on PostgreSQL).
-    row = insert(
-        AuditEntry(
-            seq=entry.seq, at=entry.at, actor=actor, role=role, action=action, study=study,
-            object_type=object_type, object_id=entry.object_id, old=entry.old, new=entry.new,
-            reason=reason, prev_hash=entry.prev_hash, hash=digest,
-        ),
-        then=(f"UPDATE {_head_table()} SET seq = %s, hash = %s WHERE id = 1", [entry.seq, digest]),
-    )
-    if state is not None:
-        state.keep(_HEAD, (entry.seq, digest))
-    return row
+    insert(entry.row, then=entry.then)
+    entry.written()
+    return entry.row
 
 
 _HEAD = "audit chain head"
@@ -117,4 +156,4 @@ def head() -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS)
 
 
-__all__ = ["GENESIS", "head", "record", "verify"]
+__all__ = ["GENESIS", "Pending", "head", "pending", "record", "verify"]

@@ -24,8 +24,9 @@ from psytrial.core.errors import FormError
 from psytrial.core.instruments import InstrumentDef
 from psytrial.core.roles import Role
 from psytrial.web import clock
+from psytrial.web.audit.trail import pending
 from psytrial.web.audit.trail import record as audit
-from psytrial.web.fastsql import first, insert, insert_new
+from psytrial.web.fastsql import Child, first, insert, insert_new_with, update
 from psytrial.web.forms.catalog import instrument
 from psytrial.web.forms.errors import FormConflict, FormLocked, FormUnchanged
 from psytrial.web.forms.models import FormRecord, FormVersion
@@ -77,33 +78,55 @@ def save_form(
         number = _occurrence(participant, defn, visit_id, variant, occurrence)
         key = {"instrument_id": defn.id, "visit_id": visit_id, "occurrence": number,
                "variant": variant}
-        # Most saves are a form's first: its record is inserted at once (one statement, not a
-        # lookup and an INSERT); if a refusal follows, the transaction takes it back.
         record = FormRecord(participant=participant, current_version=1, **key)
-        new = insert_new(record)
-        if not new:
-            record = first(FormRecord, participant_id=participant.pk, **key)
-            if record is None:  # cannot happen: the participant's row lock is held
-                raise RuntimeError(f"form record {key} of {participant.code} vanished")
-        old = _refuse_stale_or_pointless(
-            None if new else record, data, raw_data, expected_version, reason
-        )
-        _store(user, record, new, data, reason)
-        changed = sorted(k for k in data.keys() | old.keys() if data.get(k) != old.get(k))
-        audit(
-            actor=user.get_username(),
-            role=role.value,
-            action="form.saved",
-            study=study.code,
-            object_type="form",
-            object_id=f"{participant.code}/{record.key}",
-            old={"values": {k: old.get(k) for k in changed if k in old}},
-            new={"version": record.current_version, "values": {k: data.get(k) for k in changed}},
-            reason=reason.strip(),
-        )
-        if record.current_version > 1:
-            _lapse_signature(record, user, role)
+        entry = {"actor": user.get_username(), "role": role.value, "action": "form.saved",
+                 "study": study.code, "object_type": "form",
+                 "object_id": f"{participant.code}/{record.key}", "reason": reason.strip()}
+        if expected_version in (None, 0):
+            # Most saves are a form's first: its record, version 1 and the audit entry are
+            # written together, and only if the record is new (one statement on PostgreSQL).
+            version = _version(user, record, data, reason)
+            first_entry = pending(**entry, **_changes({}, data, 1))
+            if insert_new_with(
+                record,
+                Child(version, parent="record"),
+                Child(first_entry.row, then=first_entry.then),
+            ):
+                first_entry.written()
+                record.latest = version
+                return record
+        found = first(FormRecord, participant_id=participant.pk, **key)
+        old = _refuse_stale_or_pointless(found, data, raw_data, expected_version, reason)
+        if found is None:  # cannot happen: a first save was refused above, or written
+            raise RuntimeError(f"form record {key} of {participant.code} vanished")
+        record = found
+        record.current_version += 1
+        update(record, "current_version")
+        record.latest = insert(_version(user, record, data, reason))
+        audit(**entry, **_changes(old, data, record.current_version))
+        _lapse_signature(record, user, role)
     return record
+
+
+def _version(user: User, record: FormRecord, data: Mapping[str, Any], reason: str) -> FormVersion:
+    """The record's current version, as a new row."""
+    return FormVersion(
+        record=record,
+        version=record.current_version,
+        data=dict(data),
+        saved_by=user,
+        saved_at=clock.now(),
+        reason=reason.strip(),
+    )
+
+
+def _changes(old: Mapping[str, Any], data: Mapping[str, Any], version: int) -> dict[str, Any]:
+    """The audit entry's old and new values: every field whose value changed."""
+    changed = sorted(k for k in data.keys() | old.keys() if data.get(k) != old.get(k))
+    return {
+        "old": {"values": {k: old.get(k) for k in changed if k in old}},
+        "new": {"version": version, "values": {k: data.get(k) for k in changed}},
+    }
 
 
 def _lapse_signature(record: FormRecord, user: User, role: Role) -> None:
@@ -275,23 +298,3 @@ def _refuse_stale_or_pointless(
             }
         )
     return old
-
-
-def _store(
-    user: User, record: FormRecord, new: bool, data: Mapping[str, Any], reason: str
-) -> None:
-    """The form's next version; a new record holds version 1 already."""
-    if not new:
-        record.current_version += 1
-        record.save(update_fields=["current_version"])
-    insert(
-        FormVersion(
-            record=record,
-            version=record.current_version,
-            data=dict(data),
-            saved_by=user,
-            saved_at=clock.now(),
-            reason=reason.strip(),
-        )
-    )
-    return record

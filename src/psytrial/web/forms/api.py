@@ -99,8 +99,14 @@ def _entry(
 
 
 def _detail(record: FormRecord, visit: str) -> FormEntryDetailOut:
-    """The entry with its history, from one query (the versions carry the current data)."""
-    versions = rows(FormVersion, related=("saved_by",), order_by="version", record_id=record.pk)
+    """The entry with its history, from one query (the versions carry the current data); a
+    first save's history is the version just written, so nothing is read back for it."""
+    if record.current_version == 1 and record.latest is not None:
+        versions = [record.latest]
+    else:
+        versions = rows(
+            FormVersion, related=("saved_by",), order_by="version", record_id=record.pk
+        )
     current = next((v for v in versions if v.version == record.current_version), None)
     return FormEntryDetailOut(
         instrument=record.instrument_id,

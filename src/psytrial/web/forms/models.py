@@ -42,6 +42,10 @@ class FormRecord(models.Model):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
 
+    # Not a column: the version `save_form` has just written, when this object came from it
+    # (so an answer can show it without reading it back).
+    latest: FormVersion | None = None
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
