@@ -453,3 +453,36 @@ def test_insert_new_with_refuses_a_move_that_changes_no_row_and_a_wrong_parent(p
     with pytest.raises(ValueError, match="does not point at"):
         insert_new_with(fresh, Child(fresh_version, parent="saved_by"))
     assert fresh.pk is None and not FormRecord.objects.filter(participant=participant).exists()
+
+
+def test_insert_with_several_moves_and_update_sql_as_the_orm(people) -> None:  # type: ignore[no-untyped-def]
+    from psytrial.web.audit.models import ChainHead
+    from psytrial.web.fastsql import update_sql
+    from psytrial.web.trial.models import Participant
+
+    ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": "0" * 64})
+    site = people.study.sites.get()
+    mine = screen(people[Role.INVESTIGATOR], people.study, site)
+    twin = screen(people[Role.INVESTIGATOR], people.study, site)
+    for p in (mine, twin):
+        p.stratum, p.kit_code, p.randomized_at = "male", "KIT42", AT
+    twin.save(update_fields=["stratum", "kit_code", "randomized_at"])
+    with CaptureQueriesContext(connection) as captured:
+        insert(AuditEntry(seq=700030, at=AT, actor="a", action="x", prev_hash="0", hash="1"),
+               then=[update_sql(mine, "stratum", "kit_code", "randomized_at"),
+                     ("UPDATE audit_chainhead SET seq = %s WHERE id = 1", [700030])])
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    _same_but_id(Participant.objects.get(pk=mine.pk), Participant.objects.get(pk=twin.pk), "code",
+                 "screened_at")
+    assert ChainHead.objects.get(pk=1).seq == 700030
+
+    # A move that changes no row: an error, and the transaction takes everything back.
+    gone = Participant(pk=987654, study=people.study, site=site, code="X")
+    with pytest.raises(RuntimeError, match="to change one row, it changed 0"), (
+        transaction.atomic()
+    ):
+        insert(AuditEntry(seq=700031, at=AT, actor="a", action="x", prev_hash="0", hash="1"),
+               then=[("UPDATE audit_chainhead SET seq = %s WHERE id = 1", [700031]),
+                     update_sql(gone, "stratum")])
+    assert not AuditEntry.objects.filter(seq=700031).exists()
+    assert ChainHead.objects.get(pk=1).seq == 700030

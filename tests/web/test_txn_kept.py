@@ -120,3 +120,49 @@ def test_a_participant_fetched_locked_is_not_locked_again(people) -> None:  # ty
     reads = [q["sql"] for q in captured.captured_queries if "trial_participant" in q["sql"]]
     assert len(reads) == 1
     assert ("FOR UPDATE" in reads[0]) == (connection.vendor == "postgresql")
+
+
+def test_lock_with_head_keeps_the_head_and_finds_its_row(people) -> None:  # type: ignore[no-untyped-def]
+    """One statement takes the row and the head; the entries after it need no head read and
+    the chain stays whole. No such row: None, and the head is read as usual afterwards."""
+    from psytrial.web.trial.models import Study
+
+    with CaptureQueriesContext(connection) as captured, action_transaction():
+        found = trail.lock_with_head(Study, code=people.study.code)
+        for n in range(3):
+            _entry(n)
+    assert found == people.study.pk
+    sent = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert _head_reads(captured) == 0 and len(sent) == 1 + 3 * (
+        1 if connection.vendor == "postgresql" else 2)
+    assert trail.verify().ok
+
+    with CaptureQueriesContext(connection) as captured, action_transaction():
+        assert trail.lock_with_head(Study, code="no-such-study") is None
+        _entry(9)
+    assert trail.verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock_with_head_locks_both_rows_on_postgresql(people) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    from psytrial.web.trial.models import Study
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite's write transaction holds the database)")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+        dbname=settings["NAME"], autocommit=True,
+    )
+    try:
+        with action_transaction():
+            trail.lock_with_head(Study, code=people.study.code)
+            for table, where in (("audit_chainhead", "id = 1"),
+                                 ("trial_study", f"id = {people.study.pk}")):
+                with pytest.raises(psycopg.errors.LockNotAvailable):
+                    other.execute(f"SELECT 1 FROM {table} WHERE {where} FOR UPDATE NOWAIT")
+        other.execute("SELECT 1 FROM audit_chainhead WHERE id = 1 FOR UPDATE NOWAIT")
+    finally:
+        other.close()

@@ -14,7 +14,8 @@ JSON) and becomes an instance with `Model.from_db`, as a queryset's rows do.
 `insert_new(obj)` inserts unless a row with the same unique values is there (and says which);
 `insert_new_with(obj, Child(...), ...)` also inserts rows that depend on it, only if it is new
 (one statement on PostgreSQL).
-`update(obj, "a", "b")` is `obj.save(update_fields=["a", "b"])` for an existing row.
+`update(obj, "a", "b")` is `obj.save(update_fields=["a", "b"])` for an existing row, and
+`update_sql(obj, "a", "b")` its statement, unsent (for `insert(..., then=...)`).
 The statement text is built once per model, columns and database vendor.
 
 Only for plain models: no signals are sent (none of the models it is used on has
@@ -71,35 +72,41 @@ def _stored(obj: M, pk: Any) -> M:
     return obj
 
 
-def insert(obj: M, then: tuple[str, list[Any]] | None = None) -> M:
+Statement = tuple[str, list[Any]]
+
+
+def insert(obj: M, then: Statement | list[Statement] | None = None) -> M:
     """Insert `obj` as a new row (its auto primary key set afterwards); returns it.
 
-    `then`: an UPDATE (text and parameters) to run right after the INSERT, in the same
-    transaction. On PostgreSQL both travel as one statement, one round trip to the server
-    (`WITH new AS (INSERT ... RETURNING id) UPDATE ... RETURNING (SELECT id FROM new)`); the
-    UPDATE must change exactly one row. Elsewhere they run one after the other.
+    `then`: an UPDATE (text and parameters), or a list of them, to run right after the
+    INSERT, in the same transaction; each must change exactly one row (an error otherwise, and
+    the caller's transaction must roll back). On PostgreSQL they all travel as one statement,
+    one round trip to the server (`WITH new AS (INSERT ... RETURNING id), u0 AS (UPDATE ...
+    RETURNING 1), ... SELECT ...`). Elsewhere they run one after the other.
     """
     sql, returning, params = _new_row(obj)
+    moves = [] if then is None else [then] if isinstance(then, tuple) else list(then)
     with connection.cursor() as cursor:
-        if then is not None and returning and connection.vendor == "postgresql":
-            after, after_params = then
+        if moves and returning and connection.vendor == "postgresql":
             pk = connection.ops.quote_name(obj._meta.auto_field.column)  # type: ignore[union-attr]
-            cursor.execute(
-                f"WITH new AS ({sql}) {after} RETURNING (SELECT {pk} FROM new)",
-                [*params, *after_params],
-            )
-            found = cursor.fetchall()
-            if len(found) != 1:
-                raise RuntimeError(f"expected {after!r} to change one row, it changed {len(found)}")
-            new_pk = found[0][0]
+            parts, values, picks = [f"new AS ({sql})"], list(params), [f"(SELECT {pk} FROM new)"]
+            for index, (after, after_params) in enumerate(moves):
+                parts.append(f"u{index} AS ({after} RETURNING 1)")
+                values.extend(after_params)
+                picks.append(f"(SELECT count(*) FROM u{index})")
+            cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(picks)}", values)
+            new_pk, *changed = cursor.fetchone()
+            for (after, _), count in zip(moves, changed, strict=True):
+                if count != 1:
+                    raise RuntimeError(f"expected {after!r} to change one row, it changed {count}")
         else:
             cursor.execute(sql, params)
             new_pk = cursor.fetchone()[0] if returning else cursor.lastrowid
-            if then is not None:
-                cursor.execute(*then)
+            for after, after_params in moves:
+                cursor.execute(after, after_params)
                 if cursor.rowcount != 1:
                     raise RuntimeError(
-                        f"expected {then[0]!r} to change one row, it changed {cursor.rowcount}"
+                        f"expected {after!r} to change one row, it changed {cursor.rowcount}"
                     )
     return _stored(obj, new_pk)
 
@@ -363,8 +370,9 @@ def rows(
 _UPDATES: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
 
 
-def update(obj: Model, *names: str) -> None:
-    """`obj.save(update_fields=names)`, with the statement text built once."""
+def update_sql(obj: Model, *names: str) -> Statement:
+    """The UPDATE `obj.save(update_fields=names)` sends, as text and parameters (for `insert`'s
+    `then`, or to run)."""
     model = type(obj)
     key = (model, connection.vendor, names)
     plan = _UPDATES.get(key)
@@ -377,7 +385,15 @@ def update(obj: Model, *names: str) -> None:
         plan = _UPDATES[key] = (sql, fields)  # type: ignore[assignment]
     sql, fields = plan
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    return sql, [*params, obj.pk]
+
+
+def update(obj: Model, *names: str) -> None:
+    """`obj.save(update_fields=names)`, with the statement text built once."""
+    sql, params = update_sql(obj, *names)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, obj.pk])
+        cursor.execute(sql, params)
         if cursor.rowcount != 1:
-            raise RuntimeError(f"expected to update one {model.__name__} row, updated {cursor.rowcount}")
+            raise RuntimeError(
+                f"expected to update one {type(obj).__name__} row, updated {cursor.rowcount}"
+            )

@@ -46,9 +46,10 @@ from psytrial.core.protocol.adapters import allocation_arms, allocation_paramete
 from psytrial.core.roles import Role
 from psytrial.core.status import ParticipantEvent, ParticipantState, transition
 from psytrial.web import clock
+from psytrial.web.audit.trail import lock_with_head, pending
 from psytrial.web.audit.trail import record as audit
 from psytrial.web.enrolment.readiness import readiness
-from psytrial.web.fastsql import first, update
+from psytrial.web.fastsql import first, insert, update_sql
 from psytrial.web.permissions import ActionRefused, require_role
 from psytrial.web.randomization.models import AllocationList, AllocationSlot
 from psytrial.web.sealing import seal
@@ -125,11 +126,9 @@ def randomize(user: User, participant: Participant) -> Allocation:
             stratum = early.stratum.label
         else:
             stratum = _ready_stratum(fresh)
-        # The list's row lock serializes randomizations; its sealed CSV (it grows with the
-        # list) and parameters are not needed to take a slot, so they are not read.
-        allocation = first(
-            AllocationList, lock=True, defer=("parameters", "sealed_csv"), study_id=study.pk
-        )
+        # The list's row lock serializes randomizations: it is taken with the audit chain
+        # head in one statement, and everything inside it is one more read and one write.
+        allocation = lock_with_head(AllocationList, study_id=study.pk)
         if allocation is None:
             raise ActionRefused(
                 f"{fresh.code} cannot be randomized yet: the randomization "
@@ -150,16 +149,16 @@ def _ready_stratum(participant: Participant) -> str:
     return state.stratum.label
 
 
-def _next_free_slot(allocation: AllocationList, stratum: str) -> AllocationSlot:
+def _next_free_slot(allocation_id: int, stratum: str) -> AllocationSlot:
     slot = first(
         AllocationSlot,
         order_by="sequence",
-        allocation_id=allocation.pk,
+        allocation_id=allocation_id,
         stratum=stratum,
         participant_id=None,
     )
     if slot is None:
-        total = AllocationSlot.objects.filter(allocation=allocation, stratum=stratum).count()
+        total = AllocationSlot.objects.filter(allocation_id=allocation_id, stratum=stratum).count()
         raise ActionRefused(
             f"stratum {stratum}: expected a free slot, got none (all {total} "
             "taken); the randomization statistician must extend the list"
@@ -172,14 +171,12 @@ def _take(
 ) -> None:
     now = clock.now()
     slot.participant, slot.taken_at = participant, now
-    update(slot, "participant", "taken_at")
     before = participant.status
     participant.status = transition(before, ParticipantEvent.RANDOMIZED).value
     participant.kit_code, participant.randomized_at = slot.kit_code, now
     participant.stratum = stratum
-    update(participant, "status", "kit_code", "randomized_at", "stratum")
     study = participant.study
-    audit(
+    entry = pending(
         actor=user.get_username(),
         role=membership.role,
         action="participant.randomized",
@@ -189,6 +186,14 @@ def _take(
         old={"status": before},
         new={"status": participant.status, "kit_code": slot.kit_code, "stratum": stratum},
     )
+    # The slot taken, the participant's new state, the audit entry and the head's move: one
+    # statement on PostgreSQL.
+    insert(entry.row, then=[
+        update_sql(slot, "participant", "taken_at"),
+        update_sql(participant, "status", "kit_code", "randomized_at", "stratum"),
+        entry.then,
+    ])
+    entry.written()
     url = reverse("enrolment:participant", kwargs={"code": study.code, "pk": participant.pk})
     text = f"{participant.code} randomized: prepare kit {slot.kit_code}"
     # The pharmacists are told after the commit, outside the lock that serializes
