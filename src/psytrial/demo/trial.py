@@ -7,6 +7,8 @@ results.json. See `psytrial.demo.driver` for the steps.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import time, timedelta
 
 from rich.console import Console
@@ -29,6 +31,7 @@ from psytrial.sim.scenario_load import load_scenario
 from psytrial.web import clock as web_clock
 from psytrial.web.randomization.queries import allocation_list
 from psytrial.web.txn import action_transaction
+from psytrial.web.upkeep import Upkeep
 
 SETUP_LEAD = timedelta(days=14)
 SETUP_TIME = time(9, 0)
@@ -128,8 +131,17 @@ def _conduct(run: DemoRun) -> None:
     # user, with its checks and its audit entry, and joins the day's transaction
     # (`psytrial.web.txn.action_transaction`). The trial's staff commit each save; the demo
     # commits once a day because nothing else writes to its database while it runs, and a
-    # commit is the dearest statement there is (it waits for the disk).
-    run.agenda.run(on_step=progress.show_clock, each_day=action_transaction)
+    # commit is the dearest statement there is (it waits for the disk). Between days the
+    # database gets the upkeep a fast-filled PostgreSQL database needs (`web.upkeep`).
+    upkeep = Upkeep()
+
+    @contextmanager
+    def day() -> Iterator[None]:
+        with action_transaction():
+            yield
+        upkeep.after(run.tally.actions)
+
+    run.agenda.run(on_step=progress.show_clock, each_day=day)
 
 
 def _lock(run: DemoRun) -> None:

@@ -145,15 +145,17 @@ def fetch_participant(
     same statement (`txn.lock_participant` then sends nothing more)."""
     # As `visible_participants(user, study).filter(pk=...).first()`, with a statement built
     # once (`fastsql`) and the site check on the memberships already read.
+    # The row is found by its id alone and its study checked here: with "and this study" in
+    # the statement, PostgreSQL's planner, on a table without statistics yet, may read the
+    # study's index (every participant of the study) to find one row, and a prepared
+    # statement keeps that plan.
     mine = memberships(user, study)
-    participant = fastsql.first(
-        Participant, related=("site",), lock=lock, id=participant_id, study_id=study.pk
-    )
+    participant = fastsql.first(Participant, related=("site",), lock=lock, id=participant_id)
     if participant is not None and lock:
         txn.note_locked(participant.pk)
-    if participant is not None and not any(
+    if participant is not None and (participant.study_id != study.pk or not any(
         m.site_id is None or m.site_id == participant.site_id for m in mine
-    ):
+    )):
         participant = None
     if participant is None:
         raise ActionDenied(f"expected a participant of study {study.code} at one of your "
