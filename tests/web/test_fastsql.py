@@ -486,3 +486,41 @@ def test_insert_with_several_moves_and_update_sql_as_the_orm(people) -> None:  #
                      update_sql(gone, "stratum")])
     assert not AuditEntry.objects.filter(seq=700031).exists()
     assert ChainHead.objects.get(pk=1).seq == 700030
+
+
+@pytest.mark.parametrize("instrument_id, visit_id", [
+    ("baseline", "baseline"), ("craving", "baseline"), ("colour_test", "baseline"),
+    ("eligibility", "screening"), ("adverse_event", ""),
+])
+def test_the_version_a_save_keeps_is_the_row_read_back(people, instrument_id, visit_id) -> None:  # type: ignore[no-untyped-def]
+    """`FormRecord.latest` (the version just written, kept on the returned record) stands for
+    the row: the same data as the database gives back, of every field type (lists, dates,
+    booleans, numbers), so what reads it afterwards needs no query."""
+    from psytrial.web.forms.actions import save_form
+    from psytrial.web.forms.catalog import instrument
+    from psytrial.web.forms.queries import current_data, current_version
+    from tests.web.test_enrolment_support import valid_raw
+
+    defn = instrument(people.study.protocol, instrument_id)
+    participant = screen(people[Role.INVESTIGATOR], people.study, people.study.sites.get())
+    user = next(people[r] for r in (Role.INVESTIGATOR, Role.OUTCOME_RATER, Role.SESSION_CLINICIAN,
+                                    Role.PSYCHOTHERAPIST)
+                if _may_enter(people[r], participant, defn))
+    saved = save_form(user, participant, instrument_id, visit_id, valid_raw(defn))
+    with CaptureQueriesContext(connection) as reading:
+        kept = current_data(saved)
+    assert reading.captured_queries == []
+    fresh = FormRecord.objects.get(pk=saved.pk)
+    assert kept == current_data(fresh) and type(kept) is dict
+    assert model_to_dict(current_version(saved)) == model_to_dict(current_version(fresh))
+
+
+def _may_enter(user, participant, defn) -> bool:  # type: ignore[no-untyped-def]
+    from psytrial.web.forms.actions import entry_role
+    from psytrial.web.permissions import ActionDenied
+
+    try:
+        entry_role(user, participant, defn)
+    except ActionDenied:  # this role does not enter it: try the next
+        return False
+    return True

@@ -12,13 +12,13 @@ signature of an earlier version lapses (the quality app's `lapse_signature`, sam
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from django.apps import apps as django_apps
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
 
 from psytrial.core.errors import FormError
 from psytrial.core.instruments import InstrumentDef
@@ -109,11 +109,13 @@ def save_form(
 
 
 def _version(user: User, record: FormRecord, data: Mapping[str, Any], reason: str) -> FormVersion:
-    """The record's current version, as a new row."""
+    """The record's current version, as a new row. Its data are as the database gives them
+    back (JSON's types: a tuple becomes a list), so the object can stand for the row read
+    again (`FormRecord.latest`)."""
     return FormVersion(
         record=record,
         version=record.current_version,
-        data=dict(data),
+        data=json.loads(json.dumps(dict(data))),
         saved_by=user,
         saved_at=clock.now(),
         reason=reason.strip(),
@@ -233,15 +235,7 @@ def _occurrence(
                 {"__all__": [f"expected one entry of {defn.id} per visit, got occurrence {wanted}"]}
             )
         return 1
-    last = (
-        FormRecord.objects.filter(
-            participant=participant,
-            instrument_id=defn.id,
-            visit_id=visit_id,
-            variant=variant,
-        ).aggregate(n=Max("occurrence"))["n"]
-        or 0
-    )
+    last = _last_occurrence(participant.pk, defn.id, visit_id, variant)
     if wanted is None:
         return last + 1
     if not 1 <= wanted <= last + 1:
@@ -249,6 +243,22 @@ def _occurrence(
             {"__all__": [f"expected occurrence 1 to {last + 1} of {defn.id}, got {wanted}"]}
         )
     return wanted
+
+
+def _last_occurrence(participant_id: int, instrument_id: str, visit_id: str, variant: str) -> int:
+    """The highest occurrence of these entries so far (0: none): `FormRecord.objects.filter(
+    ...).aggregate(Max("occurrence"))`, with the statement built once (a drug session's vital
+    signs ask it at every reading)."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT MAX({quote('occurrence')}) FROM {quote(FormRecord._meta.db_table)} WHERE "
+        + " AND ".join(f"{quote(c)} = %s" for c in
+                       ("participant_id", "instrument_id", "visit_id", "variant"))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [participant_id, instrument_id, visit_id, variant])
+        found = cursor.fetchone()
+    return int(found[0] or 0)
 
 
 def _refuse_stale_or_pointless(

@@ -27,6 +27,9 @@ UNSCHEDULED = ""
 def current_version(record: FormRecord) -> FormVersion | None:
     if record.current_version == 0:
         return None
+    latest = record.latest  # the version `save_form` has just written, if it is this one
+    if latest is not None and latest.version == record.current_version:
+        return latest
     return record.versions.select_related("saved_by").get(version=record.current_version)
 
 
