@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
@@ -36,15 +36,16 @@ _PLANS: dict[tuple[type[Model], str], tuple[list[Field[Any, Any]], str, bool]] =
 
 
 def _plan(model: type[Model]) -> tuple[list[Field[Any, Any]], str, bool]:
-    key = (model, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]
+    key = (model, db.vendor)
     found = _PLANS.get(key)
     if found is not None:
         return found
     meta = model._meta
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     auto = meta.auto_field
     fields = [f for f in meta.concrete_fields if f is not auto]
-    returning = connection.features.can_return_columns_from_insert and auto is not None
+    returning = db.features.can_return_columns_from_insert and auto is not None
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
@@ -57,18 +58,20 @@ def _plan(model: type[Model]) -> tuple[list[Field[Any, Any]], str, bool]:
 
 def _new_row(obj: Model) -> tuple[str, bool, list[Any]]:
     """The INSERT of a new object: its text, whether it returns the id, its parameters."""
+    db = connections[DEFAULT_DB_ALIAS]
     if obj.pk is not None and obj._meta.auto_field is not None:
         raise ValueError(f"expected a new {type(obj).__name__}, got one with id {obj.pk}")
     fields, sql, returning = _plan(type(obj))
-    return sql, returning, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    return sql, returning, [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
 
 
 def _stored(obj: M, pk: Any) -> M:
     """`obj` as the ORM leaves an object it has just inserted."""
+    db = connections[DEFAULT_DB_ALIAS]
     if obj._meta.auto_field is not None:
         obj.pk = pk
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
     return obj
 
 
@@ -84,11 +87,12 @@ def insert(obj: M, then: Statement | list[Statement] | None = None) -> M:
     one round trip to the server (`WITH new AS (INSERT ... RETURNING id), u0 AS (UPDATE ...
     RETURNING 1), ... SELECT ...`). Elsewhere they run one after the other.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     sql, returning, params = _new_row(obj)
     moves = [] if then is None else [then] if isinstance(then, tuple) else list(then)
-    with connection.cursor() as cursor:
-        if moves and returning and connection.vendor == "postgresql":
-            pk = connection.ops.quote_name(obj._meta.auto_field.column)  # type: ignore[union-attr]
+    with db.cursor() as cursor:
+        if moves and returning and db.vendor == "postgresql":
+            pk = db.ops.quote_name(obj._meta.auto_field.column)  # type: ignore[union-attr]
             parts, values, picks = [f"new AS ({sql})"], list(params), [f"(SELECT {pk} FROM new)"]
             for index, (after, after_params) in enumerate(moves):
                 parts.append(f"u{index} AS ({after} RETURNING 1)")
@@ -118,13 +122,14 @@ def insert_new(obj: Model) -> bool:
     nothing was written. One statement either way, where a lookup and then an INSERT would be
     two; a caller that then refuses the new row raises, and its transaction takes it back.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     sql, returning, params = _new_row(obj)
     if returning:
         head, tail = sql.rsplit(" RETURNING ", 1)
         sql = f"{head} ON CONFLICT DO NOTHING RETURNING {tail}"
     else:
         sql += " ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
             found = cursor.fetchone()
@@ -161,13 +166,14 @@ def insert_new_with(obj: Model, *children: Child) -> bool:
     written one after the other. True: all were written, each object has its primary key.
     False: the parent row was there already and nothing was written.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     for child in children:
         link = child.obj._meta.get_field(child.parent) if child.parent is not None else None
         if link is not None and link.remote_field.model is not type(obj):  # type: ignore[union-attr]
             raise ValueError(
                 f"{type(child.obj).__name__}.{child.parent} does not point at {type(obj).__name__}"
             )
-    if connection.vendor != "postgresql" or not children:
+    if db.vendor != "postgresql" or not children:
         if not insert_new(obj):
             return False
         for child in children:
@@ -175,7 +181,7 @@ def insert_new_with(obj: Model, *children: Child) -> bool:
                 setattr(child.obj, child.parent, obj)
             insert(child.obj, then=child.then)
         return True
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     sql, returning, params = _new_row(obj)
     if not returning:
         raise ValueError(f"expected a model with an auto primary key, got {type(obj).__name__}")
@@ -196,7 +202,7 @@ def insert_new_with(obj: Model, *children: Child) -> bool:
                 items.append(f"p.{tail}")
             else:
                 items.append("%s")
-                values.append(f.get_db_prep_save(f.pre_save(child.obj, True), connection))
+                values.append(f.get_db_prep_save(f.pre_save(child.obj, True), db))
         auto = quote(child.obj._meta.auto_field.column)  # type: ignore[union-attr]
         parts.append(
             f"c{index} AS (INSERT INTO {quote(child.obj._meta.db_table)} "
@@ -209,7 +215,7 @@ def insert_new_with(obj: Model, *children: Child) -> bool:
             parts.append(f"u{index} AS ({after} AND EXISTS (SELECT 1 FROM p) RETURNING 1)")
             values.extend(after_params)
             picks.append(f"(SELECT count(*) FROM u{index})")
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(picks)}", values)
         found = list(cursor.fetchone())
     if found[0] is None:
@@ -239,12 +245,13 @@ def _select_plan(
     model: type[Model], names: tuple[str, ...], nulls: frozenset[str], order_by: str | None,
     lock: bool, related: tuple[str, ...], limit: bool, defer: tuple[str, ...] = (),
 ) -> _Select:
-    key = (model, connection.vendor, names, nulls, order_by, lock, related, limit, defer)
+    db = connections[DEFAULT_DB_ALIAS]
+    key = (model, db.vendor, names, nulls, order_by, lock, related, limit, defer)
     found = _SELECTS.get(key)
     if found is not None:
         return found
     meta = model._meta
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     base = quote(meta.db_table)
     unknown = [name for name in defer if name not in {f.name for f in meta.concrete_fields}]
     if unknown or meta.pk.name in defer:  # type: ignore[union-attr]
@@ -282,13 +289,13 @@ def _select_plan(
     )
     if limit:
         sql += " LIMIT 1"
-    if lock and connection.features.has_select_for_update:
+    if lock and db.features.has_select_for_update:
         sql += f" FOR UPDATE OF {base}" if related else " FOR UPDATE"
     converters = []
     for table, fields in tables:
         for field in fields:
             column = field.get_col(table)
-            steps = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            steps = db.ops.get_db_converters(column) + column.get_db_converters(db)
             converters.append((steps, column) if steps else None)
     plan = _Select(sql, [f for n, f in zip(names, where, strict=True) if n not in nulls],  # type: ignore[misc]
                    converters, parts)
@@ -300,16 +307,17 @@ def _run(
     model: type[M], order_by: str | None, lock: bool, related: tuple[str, ...], limit: bool,
     equal: dict[str, Any], defer: tuple[str, ...] = (),
 ) -> list[M]:
+    db = connections[DEFAULT_DB_ALIAS]
     names = tuple(equal)
     nulls = frozenset(name for name, value in equal.items() if value is None)
     plan = _select_plan(model, names, nulls, order_by, lock, related, limit, defer)
     params = [
-        field.get_db_prep_value(field.get_prep_value(equal[name]), connection, prepared=True)
+        field.get_db_prep_value(field.get_prep_value(equal[name]), db, prepared=True)
         for name, field in zip([n for n in names if n not in nulls], plan.where, strict=True)
     ]
     if not all(_in_range(field, value) for field, value in zip(plan.where, params, strict=True)):
         return []  # as the ORM: no row holds an integer its column cannot hold
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(plan.sql, params)
         found = cursor.fetchall()
     return [_instance(plan, row) for row in found]
@@ -318,31 +326,33 @@ def _run(
 def _in_range(field: Field[Any, Any], value: Any) -> bool:
     """False for an integer beyond what the column holds (the ORM's exact lookups then find
     nothing rather than let the database driver fail on it)."""
+    db = connections[DEFAULT_DB_ALIAS]
     if not isinstance(value, int) or isinstance(value, bool):
         return True
     target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
-    ranges = connection.ops.integer_field_ranges
+    ranges = db.ops.integer_field_ranges
     low, high = ranges.get(target.get_internal_type(), (None, None))
     return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _instance(plan: _Select, row: tuple[Any, ...]) -> Any:
+    db = connections[DEFAULT_DB_ALIAS]
     values = list(row)
     for index, convert in enumerate(plan.converters):
         if convert is not None:
             steps, column = convert
             for step in steps:
-                values[index] = step(values[index], column, connection)
+                values[index] = step(values[index], column, db)
     made, at = None, 0
     for model, attnames, fk in plan.parts:
         chunk = values[at : at + len(attnames)]
         at += len(attnames)
         if fk is None:
-            made = model.from_db(connection.alias, attnames, chunk)
+            made = model.from_db(db.alias, attnames, chunk)
         elif getattr(made, fk.attname) is None:
             fk.set_cached_value(made, None)  # type: ignore[attr-defined]
         else:
-            fk.set_cached_value(made, model.from_db(connection.alias, attnames, chunk))  # type: ignore[attr-defined]
+            fk.set_cached_value(made, model.from_db(db.alias, attnames, chunk))  # type: ignore[attr-defined]
     return made
 
 
@@ -373,25 +383,27 @@ _UPDATES: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
 def update_sql(obj: Model, *names: str) -> Statement:
     """The UPDATE `obj.save(update_fields=names)` sends, as text and parameters (for `insert`'s
     `then`, or to run)."""
+    db = connections[DEFAULT_DB_ALIAS]
     model = type(obj)
-    key = (model, connection.vendor, names)
+    key = (model, db.vendor, names)
     plan = _UPDATES.get(key)
     if plan is None:
         meta = model._meta
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         fields = [meta.get_field(name) for name in names]
         sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
         sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # type: ignore[union-attr]
         plan = _UPDATES[key] = (sql, fields)  # type: ignore[assignment]
     sql, fields = plan
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
     return sql, [*params, obj.pk]
 
 
 def update(obj: Model, *names: str) -> None:
     """`obj.save(update_fields=names)`, with the statement text built once."""
+    db = connections[DEFAULT_DB_ALIAS]
     sql, params = update_sql(obj, *names)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         if cursor.rowcount != 1:
             raise RuntimeError(
