@@ -12,6 +12,7 @@ signature of an earlier version lapses (the quality app's `lapse_signature`, sam
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -249,16 +250,21 @@ def _last_occurrence(participant_id: int, instrument_id: str, visit_id: str, var
     """The highest occurrence of these entries so far (0: none): `FormRecord.objects.filter(
     ...).aggregate(Max("occurrence"))`, with the statement built once (a drug session's vital
     signs ask it at every reading)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_last_occurrence_sql(connection.vendor),
+                       [participant_id, instrument_id, visit_id, variant])
+        found = cursor.fetchone()
+    return int(found[0] or 0)
+
+
+@functools.cache
+def _last_occurrence_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    sql = (
+    return (
         f"SELECT MAX({quote('occurrence')}) FROM {quote(FormRecord._meta.db_table)} WHERE "
         + " AND ".join(f"{quote(c)} = %s" for c in
                        ("participant_id", "instrument_id", "visit_id", "variant"))
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [participant_id, instrument_id, visit_id, variant])
-        found = cursor.fetchone()
-    return int(found[0] or 0)
 
 
 def _refuse_stale_or_pointless(

@@ -5,11 +5,12 @@
     randomize(user, participant)                                an investigator at the site
 
 `randomize` takes the next free slot of the participant's stratum. Concurrent requests are
-serialized: the participant's row (that row only: `of=("self",)`) is locked first (a second request for the same participant
-waits, then finds the first allocation and returns it), then the study's list row (so two
-participants never race for one slot, and no slot is skipped: each takes the lowest free
-sequence). On PostgreSQL these are row locks (SELECT ... FOR UPDATE); on SQLite the IMMEDIATE
-transaction already holds the database's write lock from its first statement. A row lock on
+serialized: the participant's row (that row only) is locked first (a second request for the
+same participant waits, then finds the first allocation and returns it), then the study's list
+row with the audit chain head, in one statement (so two participants never race for one slot,
+and no slot is skipped: each takes the lowest free sequence). On PostgreSQL these are row
+locks (SELECT ... FOR UPDATE); on SQLite the IMMEDIATE transaction already holds the
+database's write lock from its first statement. A row lock on
 the list, rather than FOR UPDATE on the slot itself, because PostgreSQL re-checks a locked
 row after waiting and with ORDER BY ... LIMIT 1 may then return no row instead of the next.
 
@@ -17,8 +18,9 @@ What can be read before the locks is read before them: the participant's readine
 eligibility, consent and stratum forms) is worked out first, holding nothing; under the lock
 it stands only if the participant's row still says consented, in that stratum (a form saved in
 between changes the row in its own transaction), otherwise it is worked out again there. So
-the serialized part is the slot, the participant's row and the audit entry, whose statements
-are built once (`web.fastsql`).
+the serialized part is two round trips to the server: the next free slot read, then one
+statement that takes it, moves the participant's row and writes the audit entry with the chain
+head's move (`web.fastsql.insert` with several `then`s); the list's sealed CSV is never read.
 """
 
 from __future__ import annotations
