@@ -212,20 +212,19 @@ def _row(name: str, m: dict[str, object]) -> str:
 
 MARK = "<!-- bench_demo measurements: "
 WHERE_THE_TIME_GOES = (
-    "Where the time goes (cProfile and a statement log of the reference run; this script "
-    "does not repeat them): about three quarters of a run is the trial's conduct, and most "
-    "of that is saving forms (`visits.enter_visit_form` -> `enrolment.enter_form` -> "
-    "`forms.save_form`). The steps of one simulated day share one transaction (one commit a "
-    "day), the participant is read with its row lock once per step, and the audit chain head "
-    "once per day; a form's first save then sends 3 statements on PostgreSQL (its record, "
-    "its version, and the audit entry with the head's move in one statement) and 4 on "
-    "SQLite. The reference run on PostgreSQL sent 29,488 statements (46,364 before these "
-    "changes) and spent about 10 s of its wall time in them: each is a round trip to the "
-    "server, and the client's own work per statement (Django's cursor, psycopg) is larger "
-    "than SQLite's whole execution of it. So the same actions still take longer on "
-    "PostgreSQL than on SQLite, and the 5,000-participant run there misses its goal. The "
-    "cost per action does not grow with the study's size: a run's time is its number of "
-    "actions divided by the actions per second of its database."
+    "Where the time goes (py-spy and a statement log of the demo; this script does not repeat "
+    "them): nine tenths of a large run is the trial's conduct, and most of that is saving "
+    "forms (`visits.enter_visit_form` -> `enrolment.enter_form` -> `forms.save_form`). The "
+    "steps of one simulated day share one transaction (one commit a day), the participant is "
+    "read with its row lock once per step, and the audit chain head once per day; a form's "
+    "first save then sends one statement on PostgreSQL (its record, its version and the audit "
+    "entry with the head's move: a data-modifying WITH) and four on SQLite. The reference run "
+    "on PostgreSQL sends 14,663 statements (29,488 at 7104afa, 46,364 at f983428), about "
+    "6 s of its wall time. On PostgreSQL the cost per action stayed flat with the study's "
+    "size only once the planner had statistics: on a fresh database (and with autovacuum "
+    "off, as on this machine) a prepared statement for 'this participant of this study' kept "
+    "a plan that read the whole study's index, 80 million index entries in a 5,000-participant "
+    "run; the demo now refreshes the statistics as its tables grow (`psytrial.web.upkeep`)."
 )
 
 
