@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.db import connection, transaction
 from django.db.models import Model
@@ -82,23 +82,23 @@ def pending(
                          [entry.seq, digest]))
 
 
-def record(
-    *,
-    actor: str,
-    action: str,
-    role: str = "",
-    study: str = "",
-    object_type: str = "",
-    object_id: str | int = "",
-    old: Mapping[str, Any] | None = None,
-    new: Mapping[str, Any] | None = None,
-    reason: str = "",
-) -> AuditEntry:
+class EntryFields(TypedDict, total=False):
+    """What an entry says (`pending`'s keywords): who, what, on which object, old and new."""
+
+    actor: Required[str]
+    action: Required[str]
+    role: str
+    study: str
+    object_type: str
+    object_id: str | int
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    reason: str
+
+
+def record(**fields: Unpack[EntryFields]) -> AuditEntry:
     """Append an entry to the chain, in the open transaction."""
-    entry = pending(
-        actor=actor, action=action, role=role, study=study, object_type=object_type,
-        object_id=object_id, old=old, new=new, reason=reason,
-    )
+    entry = pending(**fields)
     # The entry and the head's move travel together (one round trip on PostgreSQL).
     insert(entry.row, then=entry.then)
     entry.written()
